@@ -1,0 +1,25 @@
+from django.conf import settings
+from django.contrib import admin
+from django.urls import include, path
+from django.views.generic import RedirectView
+
+from config.health import healthz
+from tracking.urls import console_patterns as tracking_console
+from tracking.urls import public_patterns as tracking_public
+
+urlpatterns = [
+    path("", RedirectView.as_view(pattern_name="console:dashboard", permanent=False)),
+    path("admin/", admin.site.urls),
+    path("console/", include("orders.urls")),
+    path("console/shipments/", include("fulfillment.urls")),
+    path("console/payments/", include("billing.urls")),
+    path("console/tracking/", include((tracking_console, "tracking"))),
+    path("track/", include((tracking_public, "track"))),
+    path("healthz", healthz, name="healthz"),
+    path("i18n/", include("django.conf.urls.i18n")),
+]
+
+if settings.DEBUG:
+    from django.contrib.staticfiles.urls import staticfiles_urlpatterns
+
+    urlpatterns += staticfiles_urlpatterns()

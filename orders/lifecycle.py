@@ -1,0 +1,72 @@
+"""The order lifecycle: which status may follow which, and the one service that moves an order.
+
+Every status change goes through ``order_transition``. The other apps call it (through
+the named verbs in ``orders.services`` or the shipping-state refresh in
+``fulfillment.services``); nothing assigns ``Order.status`` directly.
+"""
+
+from django.db import transaction
+
+from orders.events import Actor, order_event_record
+from orders.exceptions import InvalidTransition
+from orders.models import Order, OrderEvent
+
+S = Order.Status
+
+TRANSITIONS: dict[str, frozenset[str]] = {
+    S.RECEIVED: frozenset(
+        {S.NEEDS_CORRECTION, S.AWAITING_PAYMENT, S.BACKORDERED, S.READY_TO_FULFILL, S.CANCELLED}
+    ),
+    S.NEEDS_CORRECTION: frozenset(
+        {S.AWAITING_PAYMENT, S.BACKORDERED, S.READY_TO_FULFILL, S.CANCELLED}
+    ),
+    S.AWAITING_PAYMENT: frozenset({S.BACKORDERED, S.READY_TO_FULFILL, S.CANCELLED}),
+    S.BACKORDERED: frozenset({S.READY_TO_FULFILL, S.CANCELLED}),
+    S.READY_TO_FULFILL: frozenset({S.IN_FULFILLMENT, S.BACKORDERED, S.CANCELLED}),
+    S.IN_FULFILLMENT: frozenset(
+        {S.READY_TO_FULFILL, S.PARTIALLY_SHIPPED, S.SHIPPED, S.BACKORDERED, S.CANCELLED}
+    ),
+    S.PARTIALLY_SHIPPED: frozenset({S.SHIPPED}),
+    S.SHIPPED: frozenset({S.DELIVERED}),
+    S.DELIVERED: frozenset({S.COMPLETED}),
+    S.COMPLETED: frozenset(),
+    S.CANCELLED: frozenset(),
+}
+
+# Statuses in which the goods have not left and the order can still be stopped.
+CANCELLABLE = frozenset(s for s, nexts in TRANSITIONS.items() if S.CANCELLED in nexts)
+
+
+def can_transition(order: Order, to_status: str) -> bool:
+    return to_status in TRANSITIONS[order.status]
+
+
+def order_lock(order: Order) -> Order:
+    """Return the order re-read under a row lock; call inside a transaction."""
+    return Order.objects.select_for_update().get(pk=order.pk)
+
+
+@transaction.atomic
+def order_transition(*, order: Order, to_status: str, actor: Actor, message="", data=None) -> Order:
+    """Move the order to ``to_status`` if the table allows it, and record the event.
+
+    The row is locked and re-read first, so two clerks pressing buttons at once
+    cannot both move it. Returns the locked, updated order.
+    """
+    locked = order_lock(order)
+    if not can_transition(locked, to_status):
+        raise InvalidTransition(order=locked, to_status=to_status)
+    from_status = locked.status
+    locked.status = to_status
+    locked.save(update_fields=["status", "updated_at"])
+    order_event_record(
+        order=locked,
+        kind=OrderEvent.Kind.STATUS,
+        actor=actor,
+        message=message,
+        from_status=from_status,
+        to_status=to_status,
+        data=data,
+    )
+    order.status = locked.status
+    return locked

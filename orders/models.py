@@ -1,0 +1,260 @@
+from decimal import Decimal
+
+from django.conf import settings
+from django.db import models
+from django.db.models import F, Q
+from django.urls import reverse
+from django.utils import timezone
+from django.utils.translation import gettext_lazy as _
+
+MONEY = {"max_digits": 12, "decimal_places": 2}
+
+
+class Channel(models.Model):
+    """A sales channel: the shop's website, app, phone line, or a marketplace store."""
+
+    class Kind(models.TextChoices):
+        WEB = "web", _("Website")
+        APP = "app", _("Mobile app")
+        PHONE = "phone", _("Phone")
+        MARKETPLACE = "marketplace", _("Marketplace")
+        API = "api", _("API")
+
+    code = models.SlugField(_("code"), max_length=32, unique=True)
+    name = models.CharField(_("name"), max_length=100)
+    kind = models.CharField(_("kind"), max_length=16, choices=Kind.choices)
+    active = models.BooleanField(_("active"), default=True)
+
+    class Meta:
+        verbose_name = _("channel")
+        verbose_name_plural = _("channels")
+        ordering = ["name"]
+
+    def __str__(self):
+        return self.name
+
+
+class Customer(models.Model):
+    """One person across every channel, matched by normalised phone number."""
+
+    name = models.CharField(_("name"), max_length=100)
+    phone = models.CharField(_("phone"), max_length=20, blank=True)
+    email = models.EmailField(_("email"), blank=True)
+    created_at = models.DateTimeField(_("created at"), default=timezone.now)
+
+    class Meta:
+        verbose_name = _("customer")
+        verbose_name_plural = _("customers")
+        ordering = ["-created_at"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["phone"],
+                condition=~Q(phone=""),
+                name="customer_phone_unique",
+            )
+        ]
+
+    def __str__(self):
+        return f"{self.name} ({self.phone})" if self.phone else self.name
+
+
+class Order(models.Model):
+    class Status(models.TextChoices):
+        RECEIVED = "received", _("Received")
+        NEEDS_CORRECTION = "needs_correction", _("Needs correction")
+        AWAITING_PAYMENT = "awaiting_payment", _("Awaiting payment")
+        BACKORDERED = "backordered", _("Backordered")
+        READY_TO_FULFILL = "ready_to_fulfill", _("Ready to fulfil")
+        IN_FULFILLMENT = "in_fulfillment", _("In fulfilment")
+        PARTIALLY_SHIPPED = "partially_shipped", _("Partially shipped")
+        SHIPPED = "shipped", _("Shipped")
+        DELIVERED = "delivered", _("Delivered")
+        COMPLETED = "completed", _("Completed")
+        CANCELLED = "cancelled", _("Cancelled")
+
+    class PaymentStatus(models.TextChoices):
+        UNPAID = "unpaid", _("Unpaid")
+        PAID = "paid", _("Paid")
+        COD_PENDING = "cod_pending", _("Cash on delivery: to collect")
+        COD_COLLECTED = "cod_collected", _("Cash on delivery: collected")
+        REFUNDED = "refunded", _("Refunded")
+
+    class PaymentMethod(models.TextChoices):
+        PREPAID = "prepaid", _("Prepaid")
+        COD = "cod", _("Cash on delivery")
+
+    number = models.CharField(_("order number"), max_length=20, unique=True)
+    channel = models.ForeignKey(
+        Channel, on_delete=models.PROTECT, related_name="orders", verbose_name=_("channel")
+    )
+    external_id = models.CharField(_("external id"), max_length=64, blank=True)
+    customer = models.ForeignKey(
+        Customer, on_delete=models.PROTECT, related_name="orders", verbose_name=_("customer")
+    )
+    status = models.CharField(
+        _("status"), max_length=20, choices=Status.choices, default=Status.RECEIVED
+    )
+    payment_status = models.CharField(
+        _("payment status"),
+        max_length=16,
+        choices=PaymentStatus.choices,
+        default=PaymentStatus.UNPAID,
+    )
+    payment_method = models.CharField(
+        _("payment method"), max_length=16, choices=PaymentMethod.choices
+    )
+    # Shipping address and recipient, as the customer gave them for this order.
+    recipient_name = models.CharField(_("recipient"), max_length=100)
+    recipient_phone = models.CharField(_("recipient phone"), max_length=20)
+    province = models.CharField(_("province"), max_length=32, blank=True)
+    city = models.CharField(_("city"), max_length=32, blank=True)
+    district = models.CharField(_("district"), max_length=32, blank=True)
+    address_detail = models.CharField(_("street address"), max_length=200, blank=True)
+    postal_code = models.CharField(_("postal code"), max_length=6, blank=True)
+
+    currency = models.CharField(_("currency"), max_length=3, default="CNY")
+    subtotal = models.DecimalField(_("subtotal"), **MONEY, default=Decimal("0"))
+    discount_total = models.DecimalField(_("discount"), **MONEY, default=Decimal("0"))
+    shipping_fee = models.DecimalField(_("shipping fee"), **MONEY, default=Decimal("0"))
+    tax_total = models.DecimalField(_("tax"), **MONEY, default=Decimal("0"))
+    total = models.DecimalField(_("total"), **MONEY, default=Decimal("0"))
+
+    buyer_note = models.CharField(_("buyer note"), max_length=500, blank=True)
+    problems = models.JSONField(_("problems"), default=list, blank=True)
+    placed_at = models.DateTimeField(_("placed at"), default=timezone.now, db_index=True)
+    created_at = models.DateTimeField(_("created at"), auto_now_add=True)
+    updated_at = models.DateTimeField(_("updated at"), auto_now=True)
+
+    class Meta:
+        verbose_name = _("order")
+        verbose_name_plural = _("orders")
+        ordering = ["-placed_at", "-id"]
+        permissions = [
+            ("cancel_order", _("Can cancel orders")),
+            ("complete_order", _("Can close settled orders")),
+        ]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["channel", "external_id"],
+                condition=~Q(external_id=""),
+                name="order_external_id_unique_per_channel",
+            ),
+            models.CheckConstraint(
+                condition=Q(subtotal__gte=0)
+                & Q(discount_total__gte=0)
+                & Q(shipping_fee__gte=0)
+                & Q(tax_total__gte=0)
+                & Q(total__gte=0),
+                name="order_money_not_negative",
+            ),
+            models.CheckConstraint(
+                condition=Q(
+                    total=F("subtotal") - F("discount_total") + F("shipping_fee") + F("tax_total")
+                ),
+                name="order_total_adds_up",
+            ),
+        ]
+        indexes = [models.Index(fields=["status", "-placed_at"], name="order_status_placed")]
+
+    def __str__(self):
+        return self.number
+
+    def get_absolute_url(self):
+        return reverse("console:order_detail", args=[self.number])
+
+    @property
+    def full_address(self):
+        return f"{self.province}{self.city}{self.district}{self.address_detail}"
+
+    @property
+    def is_cod(self):
+        return self.payment_method == self.PaymentMethod.COD
+
+
+class OrderLine(models.Model):
+    """One SKU on an order, with name and price as they were when the order was placed."""
+
+    order = models.ForeignKey(
+        Order, on_delete=models.CASCADE, related_name="lines", verbose_name=_("order")
+    )
+    product = models.ForeignKey(
+        "inventory.Product",
+        on_delete=models.PROTECT,
+        related_name="order_lines",
+        verbose_name=_("product"),
+    )
+    sku = models.CharField(_("SKU"), max_length=64)
+    name = models.CharField(_("name"), max_length=200)
+    unit_price = models.DecimalField(_("unit price"), **MONEY)
+    quantity = models.PositiveIntegerField(_("quantity"))
+    discount = models.DecimalField(_("discount"), **MONEY, default=Decimal("0"))
+    line_total = models.DecimalField(_("line total"), **MONEY)
+
+    class Meta:
+        verbose_name = _("order line")
+        verbose_name_plural = _("order lines")
+        ordering = ["id"]
+        constraints = [
+            models.CheckConstraint(condition=Q(quantity__gt=0), name="order_line_quantity_positive"),
+            models.CheckConstraint(
+                condition=Q(unit_price__gte=0) & Q(discount__gte=0) & Q(line_total__gte=0),
+                name="order_line_money_not_negative",
+            ),
+            models.CheckConstraint(
+                condition=Q(line_total=F("unit_price") * F("quantity") - F("discount")),
+                name="order_line_total_adds_up",
+            ),
+        ]
+
+    def __str__(self):
+        return f"{self.sku} × {self.quantity}"
+
+
+class OrderEvent(models.Model):
+    """Something that happened to an order: who, when, what changed."""
+
+    class Kind(models.TextChoices):
+        CREATED = "created", _("Order created")
+        STATUS = "status", _("Status changed")
+        PAYMENT = "payment", _("Payment")
+        STOCK = "stock", _("Stock")
+        SHIPMENT = "shipment", _("Shipment")
+        TRACKING = "tracking", _("Tracking")
+        NOTIFICATION = "notification", _("Notification")
+        CORRECTION = "correction", _("Correction")
+        NOTE = "note", _("Note")
+
+    order = models.ForeignKey(
+        Order, on_delete=models.CASCADE, related_name="events", verbose_name=_("order")
+    )
+    kind = models.CharField(_("kind"), max_length=16, choices=Kind.choices)
+    from_status = models.CharField(_("from"), max_length=20, blank=True)
+    to_status = models.CharField(_("to"), max_length=20, blank=True)
+    actor = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="+",
+        verbose_name=_("staff member"),
+    )
+    actor_label = models.CharField(_("by"), max_length=64, blank=True)
+    message = models.CharField(_("message"), max_length=500, blank=True)
+    data = models.JSONField(_("data"), default=dict, blank=True)
+    created_at = models.DateTimeField(_("time"), default=timezone.now)
+
+    class Meta:
+        verbose_name = _("order event")
+        verbose_name_plural = _("order events")
+        ordering = ["created_at", "id"]
+        indexes = [models.Index(fields=["order", "created_at"], name="order_event_timeline")]
+
+    def __str__(self):
+        return f"{self.order_id} {self.kind} {self.created_at:%Y-%m-%d %H:%M}"
+
+    @property
+    def who(self):
+        """Return who did it: the staff member's name, or the system/channel label."""
+        if self.actor_id:
+            return self.actor.get_full_name() or self.actor.get_username()
+        return self.actor_label or _("system")

@@ -1,0 +1,75 @@
+"""Staff roles are Django groups; this keeps their permissions in step with the code."""
+
+from django.contrib.auth.models import Group, Permission
+from django.utils.translation import gettext_noop
+
+# Group name (shown as is; Chinese first, as the shop's staff call them) → permissions.
+ROLES: dict[str, list[str]] = {
+    gettext_noop("管理员"): ["*"],
+    gettext_noop("客服"): [
+        "orders.view_order",
+        "orders.add_order",
+        "orders.change_order",
+        "orders.cancel_order",
+        "orders.view_customer",
+        "orders.change_customer",
+        "orders.view_channel",
+        "inventory.view_product",
+        "inventory.view_stocklevel",
+        "fulfillment.view_shipment",
+        "tracking.view_trackingevent",
+        "tracking.add_trackingevent",
+        "tracking.view_notification",
+        "billing.view_payment",
+    ],
+    gettext_noop("仓库"): [
+        "orders.view_order",
+        "inventory.view_product",
+        "inventory.view_stocklevel",
+        "inventory.change_stocklevel",
+        "inventory.view_stockmovement",
+        "inventory.view_warehouse",
+        "fulfillment.view_shipment",
+        "fulfillment.add_shipment",
+        "fulfillment.change_shipment",
+        "fulfillment.view_carrier",
+        "tracking.view_trackingevent",
+        "tracking.add_trackingevent",
+    ],
+    gettext_noop("财务"): [
+        "orders.view_order",
+        "orders.complete_order",
+        "orders.view_customer",
+        "billing.view_payment",
+        "billing.add_payment",
+        "billing.confirm_payment",
+        "fulfillment.view_shipment",
+    ],
+}
+OWNER, CUSTOMER_SERVICE, WAREHOUSE, FINANCE = ROLES
+
+APPS = ("orders", "inventory", "fulfillment", "tracking", "billing")
+
+
+def roles_sync() -> dict[str, Group]:
+    """Create or update the staff groups so each has exactly its role's permissions."""
+    groups = {}
+    all_perms = Permission.objects.filter(content_type__app_label__in=APPS)
+    for name, codes in ROLES.items():
+        group, _created = Group.objects.get_or_create(name=name)
+        if codes == ["*"]:
+            perms = list(all_perms)
+        else:
+            wanted = {tuple(code.split(".", 1)) for code in codes}
+            perms = [
+                p
+                for p in all_perms.select_related("content_type")
+                if (p.content_type.app_label, p.codename) in wanted
+            ]
+        group.permissions.set(perms)
+        groups[name] = group
+    return groups
+
+
+def roles_sync_after_migrate(sender, **kwargs):
+    roles_sync()
