@@ -3,7 +3,10 @@ from django.contrib import admin
 from django.urls import include, path
 from django.views.generic import RedirectView
 
+from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerView
+
 from config.health import healthz
+from orders.api.views import ChannelPushView
 from tracking.urls import console_patterns as tracking_console
 from tracking.urls import public_patterns as tracking_public
 
@@ -15,6 +18,10 @@ urlpatterns = [
     path("console/payments/", include("billing.urls")),
     path("console/tracking/", include((tracking_console, "tracking"))),
     path("track/", include((tracking_public, "track"))),
+    path("api/v1/", include("orders.api.urls")),
+    path("api/schema/", SpectacularAPIView.as_view(), name="schema"),
+    path("api/docs/", SpectacularSwaggerView.as_view(url_name="schema"), name="api_docs"),
+    path("webhooks/channels/<slug:code>/", ChannelPushView.as_view(), name="channel_push"),
     path("healthz", healthz, name="healthz"),
     path("i18n/", include("django.conf.urls.i18n")),
 ]

@@ -87,7 +87,7 @@ def shipment_ship(
     weight_kg=None,
 ) -> Shipment:
     """Hand the parcel to the carrier: stock leaves the shelf, the order follows, the customer hears."""
-    shipment = Shipment.objects.select_for_update().select_related("order").get(pk=shipment.pk)
+    shipment = Shipment.objects.select_for_update(of=("self",)).select_related("order").get(pk=shipment.pk)
     if shipment.status not in OPEN:
         raise ShipmentError(_("This parcel has already left or was cancelled."))
     tracking_number = tracking_number.strip().upper()

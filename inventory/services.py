@@ -42,7 +42,7 @@ def _locked_levels(product_ids, warehouse_ids=None) -> list[StockLevel]:
     qs = StockLevel.objects.filter(product_id__in=product_ids)
     if warehouse_ids is not None:
         qs = qs.filter(warehouse_id__in=warehouse_ids)
-    return list(qs.select_for_update().select_related("product").order_by("pk"))
+    return list(qs.select_for_update(of=("self",)).select_related("product").order_by("pk"))
 
 
 @transaction.atomic

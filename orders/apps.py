@@ -8,6 +8,7 @@ class OrdersConfig(AppConfig):
     verbose_name = _("Orders")
 
     def ready(self):
+        import orders.api.schema  # noqa: F401 - registers the OpenAPI auth schemes
         from orders.roles import roles_sync_after_migrate
 
         post_migrate.connect(roles_sync_after_migrate, sender=self)

@@ -24,6 +24,8 @@ class Channel(models.Model):
     name = models.CharField(_("name"), max_length=100)
     kind = models.CharField(_("kind"), max_length=16, choices=Kind.choices)
     active = models.BooleanField(_("active"), default=True)
+    # Shared secret for pushed orders (HMAC-SHA256); empty: pushes are refused.
+    webhook_secret = models.CharField(_("webhook secret"), max_length=128, blank=True)
 
     class Meta:
         verbose_name = _("channel")
@@ -32,6 +34,40 @@ class Channel(models.Model):
 
     def __str__(self):
         return self.name
+
+
+class ChannelToken(models.Model):
+    """An API key of one channel. Only its SHA-256 digest is stored; the key is shown once."""
+
+    channel = models.ForeignKey(
+        Channel, on_delete=models.CASCADE, related_name="tokens", verbose_name=_("channel")
+    )
+    digest = models.CharField(_("digest"), max_length=64, unique=True)
+    prefix = models.CharField(_("prefix"), max_length=8)
+    created_at = models.DateTimeField(_("created at"), default=timezone.now)
+    last_used_at = models.DateTimeField(_("last used"), null=True, blank=True)
+    revoked_at = models.DateTimeField(_("revoked at"), null=True, blank=True)
+
+    class Meta:
+        verbose_name = _("channel API key")
+        verbose_name_plural = _("channel API keys")
+        ordering = ["-created_at"]
+
+    def __str__(self):
+        return f"{self.channel.code} {self.prefix}…"
+
+
+class WebhookReceipt(models.Model):
+    """A signed push already accepted; a second delivery of the same signature is a replay."""
+
+    channel = models.ForeignKey(Channel, on_delete=models.CASCADE, related_name="+")
+    signature = models.CharField(max_length=64)
+    received_at = models.DateTimeField(default=timezone.now, db_index=True)
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(fields=["channel", "signature"], name="webhook_receipt_once")
+        ]
 
 
 class Customer(models.Model):
@@ -120,6 +156,10 @@ class Order(models.Model):
     total = models.DecimalField(_("total"), **MONEY, default=Decimal("0"))
 
     buyer_note = models.CharField(_("buyer note"), max_length=500, blank=True)
+    coupon_code = models.CharField(_("coupon code"), max_length=40, blank=True)
+    # SHA-256 of the order as the channel sent it: a replay with the same content is
+    # answered with the same order, a different content under the same id is refused.
+    intake_fingerprint = models.CharField(_("intake fingerprint"), max_length=64, blank=True)
     problems = models.JSONField(_("problems"), default=list, blank=True)
     placed_at = models.DateTimeField(_("placed at"), default=timezone.now, db_index=True)
     created_at = models.DateTimeField(_("created at"), auto_now_add=True)
@@ -161,6 +201,11 @@ class Order(models.Model):
 
     def get_absolute_url(self):
         return reverse("console:order_detail", args=[self.number])
+
+    @property
+    def status_url(self):
+        """Return the link customers follow to this order's status page."""
+        return f"{settings.SITE_URL}/track/?number={self.number}"
 
     @property
     def full_address(self):

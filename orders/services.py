@@ -18,7 +18,16 @@ from inventory.services import stock_release_for_order, stock_reserve_for_order
 from orders.events import Actor, order_event_record
 from orders.exceptions import OrderError
 from orders.lifecycle import order_lock, order_transition
-from orders.models import Channel, Customer, Order, OrderEvent, OrderLine
+from orders.models import (
+    Channel,
+    ChannelToken,
+    Customer,
+    Order,
+    OrderEvent,
+    OrderLine,
+    WebhookReceipt,
+)
+from orders.selectors import token_digest
 from orders.phones import phone_normalise
 from orders.validation import order_problems
 from tracking.notifications import notification_queue_for_order
@@ -52,6 +61,8 @@ class OrderInput:
     buyer_note: str = ""
     shipping_fee: Decimal = Decimal("0")
     placed_at: object = None
+    coupon_code: str = ""
+    fingerprint: str = ""  # see Order.intake_fingerprint
 
 
 def customer_match_or_create(*, name: str, phone: str, email: str = "") -> Customer:
@@ -121,6 +132,8 @@ def order_create(*, data: OrderInput, actor: Actor) -> Order:
         recipient_name=data.recipient_name or data.customer_name,
         recipient_phone=phone_normalise(data.recipient_phone or data.customer_phone),
         buyer_note=data.buyer_note,
+        coupon_code=data.coupon_code,
+        intake_fingerprint=data.fingerprint,
         subtotal=subtotal,
         shipping_fee=data.shipping_fee,
         total=subtotal + data.shipping_fee,
@@ -328,3 +341,23 @@ def order_note_add(*, order: Order, text: str, actor: Actor) -> OrderEvent:
         raise OrderError(_("A note cannot be empty."))
     return order_event_record(order=order, kind=OrderEvent.Kind.NOTE, actor=actor, message=text)
 
+
+
+@transaction.atomic
+def channel_token_issue(*, channel: Channel, revoke_others: bool = False) -> str:
+    """Create an API key for the channel and return it; only its digest is kept."""
+    raw = secrets.token_urlsafe(32)
+    if revoke_others:
+        channel.tokens.filter(revoked_at__isnull=True).update(revoked_at=timezone.now())
+    ChannelToken.objects.create(channel=channel, digest=token_digest(raw), prefix=raw[:8])
+    return raw
+
+
+def webhook_receipt_record(*, channel: Channel, signature: str) -> bool:
+    """Remember an accepted push; return False when this signature was seen before (a replay)."""
+    try:
+        with transaction.atomic():
+            WebhookReceipt.objects.create(channel=channel, signature=signature)
+    except IntegrityError:
+        return False
+    return True

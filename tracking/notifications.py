@@ -35,10 +35,6 @@ SUBJECTS = {
 }
 
 
-def _status_url(order) -> str:
-    return f"{settings.SITE_URL}/track/?number={order.number}"
-
-
 def notification_queue_for_order(*, order, template: str, key: str = "", extra=None) -> list:
     """Store the messages for this order event (SMS and email where possible) and send after commit.
 
@@ -53,7 +49,7 @@ def notification_queue_for_order(*, order, template: str, key: str = "", extra=N
     payload = {
         "number": order.number,
         "name": order.recipient_name,
-        "status_url": _status_url(order),
+        "status_url": order.status_url,
         **(extra or {}),
     }
     created = []
@@ -103,7 +99,7 @@ def notification_send(*, notification_id: int) -> Notification | None:
     same task waits and then sees it sent.
     """
     notification = (
-        Notification.objects.select_for_update()
+        Notification.objects.select_for_update(of=("self",))
         .select_related("order")
         .filter(pk=notification_id)
         .first()

@@ -1,0 +1,10 @@
+from django.urls import path
+
+from orders.api import views
+
+app_name = "api"
+urlpatterns = [
+    path("orders/", views.OrderCreateView.as_view(), name="order_create"),
+    path("orders/<str:number>/", views.OrderDetailView.as_view(), name="order_detail"),
+    path("orders/<str:number>/cancel/", views.OrderCancelView.as_view(), name="order_cancel"),
+]
