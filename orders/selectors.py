@@ -1,6 +1,8 @@
 """Reads of orders, shaped for the pages that show them."""
 
-from orders.models import Order
+import hashlib
+
+from orders.models import Channel, ChannelToken, Order
 from orders.phones import phone_digits
 
 
@@ -9,7 +11,34 @@ def order_matches_phone(order: Order, phone: str) -> bool:
     given = phone_digits(phone)
     if len(given) < 4:
         return False
-    known = {phone_digits(order.recipient_phone), phone_digits(order.customer.phone)} - {""}
+    known = {
+        phone_digits(order.recipient_phone),
+        phone_digits(order.customer.phone),
+    } - {""}
     if len(given) == 4:
         return any(number.endswith(given) for number in known)
     return given in known
+
+
+def token_digest(raw: str) -> str:
+    return hashlib.sha256(raw.encode()).hexdigest()
+
+
+def channel_for_token(raw: str) -> Channel | None:
+    """Return the active channel whose live API key this is."""
+    token = (
+        ChannelToken.objects.select_related("channel")
+        .filter(digest=token_digest(raw), revoked_at__isnull=True, channel__active=True)
+        .first()
+    )
+    return token.channel if token else None
+
+
+def order_for_channel(*, channel: Channel, number: str) -> Order | None:
+    """Return the channel's order with its lines, parcels and scans, or None for any other."""
+    return (
+        Order.objects.filter(channel=channel, number=number)
+        .select_related("channel", "customer")
+        .prefetch_related("lines", "shipments__carrier", "shipments__tracking_events")
+        .first()
+    )

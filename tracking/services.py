@@ -35,7 +35,11 @@ def tracking_event_record(
 
     Returns the new event, or None when the same scan was already stored.
     """
-    shipment = Shipment.objects.select_for_update().select_related("order").get(pk=shipment.pk)
+    shipment = (
+        Shipment.objects.select_for_update(of=("self",))
+        .select_related("order")
+        .get(pk=shipment.pk)
+    )
     if shipment.status not in (Shipment.Status.SHIPPED, Shipment.Status.DELIVERED):
         raise OrderError(_("Scans can only be recorded for a parcel that has shipped."))
     if status not in TrackingStatus.values:
@@ -67,7 +71,9 @@ def tracking_event_record(
         data={"shipment": shipment.pk, "status": status, "location": event.location},
     )
     if status == TrackingStatus.DELIVERED:
-        shipment_mark_delivered(shipment=shipment, actor=actor, delivered_at=occurred_at)
+        shipment_mark_delivered(
+            shipment=shipment, actor=actor, delivered_at=occurred_at
+        )
     if status in NOTIFY_ON:
         notification_queue_for_order(
             order=shipment.order,
