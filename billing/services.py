@@ -40,14 +40,22 @@ def payment_confirm(
     if amount <= 0:
         raise OrderError(_("The amount must be greater than zero."))
     if reference:
-        existing = Payment.objects.filter(method=method, provider_reference=reference).first()
+        existing = Payment.objects.filter(
+            method=method, provider_reference=reference
+        ).first()
         if existing:
             if existing.order_id != order.pk:
                 raise OrderError(_("This payment reference belongs to another order."))
             return existing  # the same notification again
     if order.is_cod and method != Payment.Method.COD:
-        raise OrderError(_("This order is paid cash on delivery; record the collection instead."))
-    status = Payment.Status.REVIEW if order.status == S.CANCELLED else Payment.Status.CONFIRMED
+        raise OrderError(
+            _("This order is paid cash on delivery; record the collection instead.")
+        )
+    status = (
+        Payment.Status.REVIEW
+        if order.status == S.CANCELLED
+        else Payment.Status.CONFIRMED
+    )
     payment = Payment.objects.create(
         order=order,
         method=method,
@@ -65,19 +73,25 @@ def payment_confirm(
         % {
             "method": payment.get_method_display(),
             "amount": amount,
-            "review": _(" (held for review: order is cancelled)") if status == "review" else "",
+            "review": _(" (held for review: order is cancelled)")
+            if status == "review"
+            else "",
         },
         data={"payment": payment.pk, "reference": reference},
     )
     if status == Payment.Status.CONFIRMED:
         order_payment_received(
-            order=order, paid_in_full=_confirmed_total(order) >= order.total, actor=actor
+            order=order,
+            paid_in_full=_confirmed_total(order) >= order.total,
+            actor=actor,
         )
     return payment
 
 
 @transaction.atomic
-def cod_collection_record(*, order: Order, amount: Decimal, actor: Actor, note="") -> Payment:
+def cod_collection_record(
+    *, order: Order, amount: Decimal, actor: Actor, note=""
+) -> Payment:
     """Record the cash the courier collected on delivery."""
     order = order_lock(order)
     if not order.is_cod:

@@ -2,7 +2,6 @@ from django.conf import settings
 from django.contrib import admin
 from django.urls import include, path
 from django.views.generic import RedirectView
-
 from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerView
 
 from config.health import healthz
@@ -20,8 +19,12 @@ urlpatterns = [
     path("track/", include((tracking_public, "track"))),
     path("api/v1/", include("orders.api.urls")),
     path("api/schema/", SpectacularAPIView.as_view(), name="schema"),
-    path("api/docs/", SpectacularSwaggerView.as_view(url_name="schema"), name="api_docs"),
-    path("webhooks/channels/<slug:code>/", ChannelPushView.as_view(), name="channel_push"),
+    path(
+        "api/docs/", SpectacularSwaggerView.as_view(url_name="schema"), name="api_docs"
+    ),
+    path(
+        "webhooks/channels/<slug:code>/", ChannelPushView.as_view(), name="channel_push"
+    ),
     path("healthz", healthz, name="healthz"),
     path("i18n/", include("django.conf.urls.i18n")),
 ]

@@ -11,8 +11,8 @@ from django.utils.translation import gettext as _
 from fulfillment.exceptions import ShipmentError
 from fulfillment.models import Carrier, Shipment, ShipmentLine
 from inventory.services import stock_consume_for_shipment
-from orders.exceptions import InvalidTransition
 from orders.events import Actor, actor_fields, order_event_record
+from orders.exceptions import InvalidTransition
 from orders.lifecycle import order_lock, order_transition
 from orders.models import Order, OrderEvent
 from tracking.notifications import notification_queue_for_order
@@ -30,16 +30,22 @@ def fulfillment_start(*, order: Order, actor: Actor) -> list[Shipment]:
     per_warehouse: dict[int, dict[int, int]] = defaultdict(dict)
     warehouses = {}
     for reservation in order.reservations.select_related("warehouse"):
-        per_warehouse[reservation.warehouse_id][reservation.product_id] = reservation.quantity
+        per_warehouse[reservation.warehouse_id][reservation.product_id] = (
+            reservation.quantity
+        )
         warehouses[reservation.warehouse_id] = reservation.warehouse
     lines_by_product = defaultdict(list)
     for line in order.lines.all():
         lines_by_product[line.product_id].append(line)
     shipments = []
     for warehouse_id, quantities in per_warehouse.items():
-        shipment = Shipment.objects.create(order=order, warehouse=warehouses[warehouse_id])
+        shipment = Shipment.objects.create(
+            order=order, warehouse=warehouses[warehouse_id]
+        )
         ShipmentLine.objects.bulk_create(
-            _shipment_lines(shipment, quantities, lines_by_product, _already_in_parcels(order))
+            _shipment_lines(
+                shipment, quantities, lines_by_product, _already_in_parcels(order)
+            )
         )
         shipments.append(shipment)
     order_transition(
@@ -87,13 +93,19 @@ def shipment_ship(
     weight_kg=None,
 ) -> Shipment:
     """Hand the parcel to the carrier: stock leaves the shelf, the order follows, the customer hears."""
-    shipment = Shipment.objects.select_for_update(of=("self",)).select_related("order").get(pk=shipment.pk)
+    shipment = (
+        Shipment.objects.select_for_update(of=("self",))
+        .select_related("order")
+        .get(pk=shipment.pk)
+    )
     if shipment.status not in OPEN:
         raise ShipmentError(_("This parcel has already left or was cancelled."))
     tracking_number = tracking_number.strip().upper()
     if not tracking_number:
         raise ShipmentError(_("Enter the tracking number."))
-    if Shipment.objects.filter(carrier=carrier, tracking_number=tracking_number).exists():
+    if Shipment.objects.filter(
+        carrier=carrier, tracking_number=tracking_number
+    ).exists():
         raise ShipmentError(
             _("Tracking number %(number)s is already used on another parcel.")
             % {"number": tracking_number}
@@ -102,7 +114,10 @@ def shipment_ship(
     for line in shipment.lines.select_related("order_line"):
         quantities[line.order_line.product_id] += line.quantity
     stock_consume_for_shipment(
-        order=shipment.order, warehouse=shipment.warehouse, quantities=quantities, actor=actor
+        order=shipment.order,
+        warehouse=shipment.warehouse,
+        quantities=quantities,
+        actor=actor,
     )
     shipment.carrier = carrier
     shipment.tracking_number = tracking_number
@@ -131,7 +146,9 @@ def shipment_ship(
 
 
 @transaction.atomic
-def shipment_mark_delivered(*, shipment: Shipment, actor: Actor, delivered_at=None) -> Shipment:
+def shipment_mark_delivered(
+    *, shipment: Shipment, actor: Actor, delivered_at=None
+) -> Shipment:
     """Record that the parcel reached the customer, and let the order follow."""
     shipment = Shipment.objects.select_for_update().get(pk=shipment.pk)
     if shipment.status == Shipment.Status.DELIVERED:
@@ -148,7 +165,9 @@ def shipment_mark_delivered(*, shipment: Shipment, actor: Actor, delivered_at=No
 @transaction.atomic
 def shipments_cancel_open(*, order: Order, actor: Actor) -> int:
     """Stop picking every parcel of the order that has not left; return how many."""
-    count = order.shipments.filter(status__in=OPEN).update(status=Shipment.Status.CANCELLED)
+    count = order.shipments.filter(status__in=OPEN).update(
+        status=Shipment.Status.CANCELLED
+    )
     if count:
         order_event_record(
             order=order,
@@ -168,9 +187,14 @@ def order_shipping_status_refresh(*, order: Order, actor: Actor) -> Order:
     order = order_lock(order)
     ordered = sum(line.quantity for line in order.lines.all())
     parcels = list(order.shipments.exclude(status=Shipment.Status.CANCELLED))
-    left = [p for p in parcels if p.status in (Shipment.Status.SHIPPED, Shipment.Status.DELIVERED)]
+    left = [
+        p
+        for p in parcels
+        if p.status in (Shipment.Status.SHIPPED, Shipment.Status.DELIVERED)
+    ]
     shipped_units = (
-        ShipmentLine.objects.filter(shipment__in=left).aggregate(n=Sum("quantity"))["n"] or 0
+        ShipmentLine.objects.filter(shipment__in=left).aggregate(n=Sum("quantity"))["n"]
+        or 0
     )
     if shipped_units == 0:
         return order

@@ -61,10 +61,16 @@ class StockLevel(models.Model):
     """How many units of a product a warehouse holds, and how many are promised."""
 
     product = models.ForeignKey(
-        Product, on_delete=models.PROTECT, related_name="stock_levels", verbose_name=_("product")
+        Product,
+        on_delete=models.PROTECT,
+        related_name="stock_levels",
+        verbose_name=_("product"),
     )
     warehouse = models.ForeignKey(
-        Warehouse, on_delete=models.PROTECT, related_name="stock_levels", verbose_name=_("warehouse")
+        Warehouse,
+        on_delete=models.PROTECT,
+        related_name="stock_levels",
+        verbose_name=_("warehouse"),
     )
     on_hand = models.IntegerField(_("on hand"), default=0)
     reserved = models.IntegerField(_("reserved"), default=0)
@@ -74,10 +80,15 @@ class StockLevel(models.Model):
         verbose_name_plural = _("stock levels")
         ordering = ["product__sku", "warehouse__priority"]
         constraints = [
-            models.UniqueConstraint(fields=["product", "warehouse"], name="stock_level_unique"),
-            models.CheckConstraint(condition=Q(reserved__gte=0), name="stock_reserved_not_negative"),
+            models.UniqueConstraint(
+                fields=["product", "warehouse"], name="stock_level_unique"
+            ),
             models.CheckConstraint(
-                condition=Q(on_hand__gte=F("reserved")), name="stock_reserved_within_on_hand"
+                condition=Q(reserved__gte=0), name="stock_reserved_not_negative"
+            ),
+            models.CheckConstraint(
+                condition=Q(on_hand__gte=F("reserved")),
+                name="stock_reserved_within_on_hand",
             ),
         ]
 
@@ -93,10 +104,17 @@ class Reservation(models.Model):
     """Units of a product held in one warehouse for one order until it ships or is cancelled."""
 
     order = models.ForeignKey(
-        "orders.Order", on_delete=models.CASCADE, related_name="reservations", verbose_name=_("order")
+        "orders.Order",
+        on_delete=models.CASCADE,
+        related_name="reservations",
+        verbose_name=_("order"),
     )
-    product = models.ForeignKey(Product, on_delete=models.PROTECT, verbose_name=_("product"))
-    warehouse = models.ForeignKey(Warehouse, on_delete=models.PROTECT, verbose_name=_("warehouse"))
+    product = models.ForeignKey(
+        Product, on_delete=models.PROTECT, verbose_name=_("product")
+    )
+    warehouse = models.ForeignKey(
+        Warehouse, on_delete=models.PROTECT, verbose_name=_("warehouse")
+    )
     quantity = models.PositiveIntegerField(_("quantity"))
 
     class Meta:
@@ -106,7 +124,9 @@ class Reservation(models.Model):
             models.UniqueConstraint(
                 fields=["order", "product", "warehouse"], name="reservation_unique"
             ),
-            models.CheckConstraint(condition=Q(quantity__gt=0), name="reservation_quantity_positive"),
+            models.CheckConstraint(
+                condition=Q(quantity__gt=0), name="reservation_quantity_positive"
+            ),
         ]
 
     def __str__(self):
@@ -125,8 +145,12 @@ class StockMovement(models.Model):
         RETURNED = "returned", _("Returned")
         STOCKTAKE = "stocktake", _("Stocktake")
 
-    product = models.ForeignKey(Product, on_delete=models.PROTECT, verbose_name=_("product"))
-    warehouse = models.ForeignKey(Warehouse, on_delete=models.PROTECT, verbose_name=_("warehouse"))
+    product = models.ForeignKey(
+        Product, on_delete=models.PROTECT, verbose_name=_("product")
+    )
+    warehouse = models.ForeignKey(
+        Warehouse, on_delete=models.PROTECT, verbose_name=_("warehouse")
+    )
     kind = models.CharField(_("kind"), max_length=16, choices=Kind.choices)
     on_hand_delta = models.IntegerField(_("on hand change"), default=0)
     reserved_delta = models.IntegerField(_("reserved change"), default=0)
@@ -153,7 +177,9 @@ class StockMovement(models.Model):
         verbose_name = _("stock movement")
         verbose_name_plural = _("stock movements")
         ordering = ["-created_at", "-id"]
-        indexes = [models.Index(fields=["product", "warehouse"], name="movement_product_wh")]
+        indexes = [
+            models.Index(fields=["product", "warehouse"], name="movement_product_wh")
+        ]
 
     def __str__(self):
         return f"{self.kind} {self.product_id}@{self.warehouse_id} {self.on_hand_delta:+}/{self.reserved_delta:+}"

@@ -42,7 +42,9 @@ def _locked_levels(product_ids, warehouse_ids=None) -> list[StockLevel]:
     qs = StockLevel.objects.filter(product_id__in=product_ids)
     if warehouse_ids is not None:
         qs = qs.filter(warehouse_id__in=warehouse_ids)
-    return list(qs.select_for_update(of=("self",)).select_related("product").order_by("pk"))
+    return list(
+        qs.select_for_update(of=("self",)).select_related("product").order_by("pk")
+    )
 
 
 @transaction.atomic
@@ -56,7 +58,9 @@ def stock_reserve_for_order(*, order, actor) -> list[Shortage]:
     if order.reservations.exists():
         return []
     wanted = _needed_per_product(order)
-    warehouses = list(Warehouse.objects.filter(active=True).order_by("priority", "code"))
+    warehouses = list(
+        Warehouse.objects.filter(active=True).order_by("priority", "code")
+    )
     levels = _locked_levels(wanted.keys(), [w.pk for w in warehouses])
     by_warehouse: dict[int, dict[int, StockLevel]] = defaultdict(dict)
     for level in levels:
@@ -67,11 +71,19 @@ def stock_reserve_for_order(*, order, actor) -> list[Shortage]:
         stock = by_warehouse.get(warehouse.pk, {})
         shortages = _shortages(order, wanted, stock)
         if not shortages:
-            _reserve(order=order, warehouse=warehouse, wanted=wanted, stock=stock, actor=actor)
+            _reserve(
+                order=order,
+                warehouse=warehouse,
+                wanted=wanted,
+                stock=stock,
+                actor=actor,
+            )
             return []
         if best_shortages is None or len(shortages) < len(best_shortages):
             best_shortages = shortages
-    return best_shortages if best_shortages is not None else _shortages(order, wanted, {})
+    return (
+        best_shortages if best_shortages is not None else _shortages(order, wanted, {})
+    )
 
 
 def _shortages(order, wanted, stock) -> list[Shortage]:
@@ -82,7 +94,11 @@ def _shortages(order, wanted, stock) -> list[Shortage]:
         available = level.available if level else 0
         if available < quantity:
             sku, name = names[product_id]
-            result.append(Shortage(sku=sku, name=name, wanted=quantity, available=max(available, 0)))
+            result.append(
+                Shortage(
+                    sku=sku, name=name, wanted=quantity, available=max(available, 0)
+                )
+            )
     return result
 
 
@@ -91,7 +107,9 @@ def _reserve(*, order, warehouse, wanted, stock, actor):
         updated = StockLevel.objects.filter(
             pk=stock[product_id].pk, on_hand__gte=F("reserved") + quantity
         ).update(reserved=F("reserved") + quantity)
-        if not updated:  # cannot happen under the row lock; the guard keeps the books safe
+        if (
+            not updated
+        ):  # cannot happen under the row lock; the guard keeps the books safe
             raise StockError(_("Stock changed while it was being reserved."))
     Reservation.objects.bulk_create(
         Reservation(order=order, product_id=pid, warehouse=warehouse, quantity=q)
@@ -132,7 +150,8 @@ def stock_release_for_order(*, order, actor, reason="") -> int:
             kind=Kind.RELEASED,
             reserved_delta=-r.quantity,
             order=order,
-            reason=reason or _("Released from order %(number)s") % {"number": order.number},
+            reason=reason
+            or _("Released from order %(number)s") % {"number": order.number},
             **_movement_actor(actor),
         )
         for r in reservations
@@ -152,18 +171,24 @@ def stock_consume_for_shipment(*, order, warehouse, quantities: dict[int, int], 
         r.product_id: r
         for r in order.reservations.select_for_update().filter(warehouse=warehouse)
     }
-    levels = {lv.product_id: lv for lv in _locked_levels(quantities.keys(), [warehouse.pk])}
+    levels = {
+        lv.product_id: lv for lv in _locked_levels(quantities.keys(), [warehouse.pk])
+    }
     for product_id, quantity in quantities.items():
         reservation = reservations.get(product_id)
         if reservation is None or reservation.quantity < quantity:
-            raise StockError(_("This parcel holds more than was reserved for the order."))
+            raise StockError(
+                _("This parcel holds more than was reserved for the order.")
+            )
         StockLevel.objects.filter(pk=levels[product_id].pk).update(
             on_hand=F("on_hand") - quantity, reserved=F("reserved") - quantity
         )
         if reservation.quantity == quantity:
             reservation.delete()
         else:
-            Reservation.objects.filter(pk=reservation.pk).update(quantity=F("quantity") - quantity)
+            Reservation.objects.filter(pk=reservation.pk).update(
+                quantity=F("quantity") - quantity
+            )
     StockMovement.objects.bulk_create(
         StockMovement(
             product_id=pid,
@@ -184,7 +209,9 @@ def stock_receive(*, product, warehouse, quantity: int, actor, reason="") -> Sto
     """Add units that arrived at the warehouse (goods-in)."""
     if quantity <= 0:
         raise StockError(_("Quantity received must be a positive whole number."))
-    level, _created = StockLevel.objects.get_or_create(product=product, warehouse=warehouse)
+    level, _created = StockLevel.objects.get_or_create(
+        product=product, warehouse=warehouse
+    )
     StockLevel.objects.filter(pk=level.pk).update(on_hand=F("on_hand") + quantity)
     StockMovement.objects.create(
         product=product,

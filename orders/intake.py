@@ -36,12 +36,16 @@ class IntakeResult:
 
 def order_fingerprint(payload) -> str:
     """Return a stable digest of the order as sent (key order and spacing do not matter)."""
-    canonical = json.dumps(payload, sort_keys=True, ensure_ascii=False, separators=(",", ":"))
+    canonical = json.dumps(
+        payload, sort_keys=True, ensure_ascii=False, separators=(",", ":")
+    )
     return hashlib.sha256(canonical.encode()).hexdigest()
 
 
 def _existing(data: OrderInput) -> Order | None:
-    return Order.objects.filter(channel=data.channel, external_id=data.external_id).first()
+    return Order.objects.filter(
+        channel=data.channel, external_id=data.external_id
+    ).first()
 
 
 def _replay(order: Order, fingerprint: str) -> IntakeResult:
@@ -59,7 +63,9 @@ def order_intake(*, data: OrderInput, fingerprint: str, actor: Actor) -> IntakeR
         return _replay(existing, fingerprint)
     try:
         with transaction.atomic():
-            order = order_create(data=replace(data, fingerprint=fingerprint), actor=actor)
+            order = order_create(
+                data=replace(data, fingerprint=fingerprint), actor=actor
+            )
     except IntegrityError:
         existing = _existing(data)
         if existing is None:

@@ -15,7 +15,13 @@ S = Order.Status
 
 TRANSITIONS: dict[str, frozenset[str]] = {
     S.RECEIVED: frozenset(
-        {S.NEEDS_CORRECTION, S.AWAITING_PAYMENT, S.BACKORDERED, S.READY_TO_FULFILL, S.CANCELLED}
+        {
+            S.NEEDS_CORRECTION,
+            S.AWAITING_PAYMENT,
+            S.BACKORDERED,
+            S.READY_TO_FULFILL,
+            S.CANCELLED,
+        }
     ),
     S.NEEDS_CORRECTION: frozenset(
         {S.AWAITING_PAYMENT, S.BACKORDERED, S.READY_TO_FULFILL, S.CANCELLED}
@@ -47,7 +53,9 @@ def order_lock(order: Order) -> Order:
 
 
 @transaction.atomic
-def order_transition(*, order: Order, to_status: str, actor: Actor, message="", data=None) -> Order:
+def order_transition(
+    *, order: Order, to_status: str, actor: Actor, message="", data=None
+) -> Order:
     """Move the order to ``to_status`` if the table allows it, and record the event.
 
     The row is locked and re-read first, so two clerks pressing buttons at once

@@ -40,7 +40,10 @@ class ChannelToken(models.Model):
     """An API key of one channel. Only its SHA-256 digest is stored; the key is shown once."""
 
     channel = models.ForeignKey(
-        Channel, on_delete=models.CASCADE, related_name="tokens", verbose_name=_("channel")
+        Channel,
+        on_delete=models.CASCADE,
+        related_name="tokens",
+        verbose_name=_("channel"),
     )
     digest = models.CharField(_("digest"), max_length=64, unique=True)
     prefix = models.CharField(_("prefix"), max_length=8)
@@ -66,8 +69,13 @@ class WebhookReceipt(models.Model):
 
     class Meta:
         constraints = [
-            models.UniqueConstraint(fields=["channel", "signature"], name="webhook_receipt_once")
+            models.UniqueConstraint(
+                fields=["channel", "signature"], name="webhook_receipt_once"
+            )
         ]
+
+    def __str__(self):
+        return f"{self.channel_id}:{self.signature[:12]}"
 
 
 class Customer(models.Model):
@@ -121,11 +129,17 @@ class Order(models.Model):
 
     number = models.CharField(_("order number"), max_length=20, unique=True)
     channel = models.ForeignKey(
-        Channel, on_delete=models.PROTECT, related_name="orders", verbose_name=_("channel")
+        Channel,
+        on_delete=models.PROTECT,
+        related_name="orders",
+        verbose_name=_("channel"),
     )
     external_id = models.CharField(_("external id"), max_length=64, blank=True)
     customer = models.ForeignKey(
-        Customer, on_delete=models.PROTECT, related_name="orders", verbose_name=_("customer")
+        Customer,
+        on_delete=models.PROTECT,
+        related_name="orders",
+        verbose_name=_("customer"),
     )
     status = models.CharField(
         _("status"), max_length=20, choices=Status.choices, default=Status.RECEIVED
@@ -159,9 +173,13 @@ class Order(models.Model):
     coupon_code = models.CharField(_("coupon code"), max_length=40, blank=True)
     # SHA-256 of the order as the channel sent it: a replay with the same content is
     # answered with the same order, a different content under the same id is refused.
-    intake_fingerprint = models.CharField(_("intake fingerprint"), max_length=64, blank=True)
+    intake_fingerprint = models.CharField(
+        _("intake fingerprint"), max_length=64, blank=True
+    )
     problems = models.JSONField(_("problems"), default=list, blank=True)
-    placed_at = models.DateTimeField(_("placed at"), default=timezone.now, db_index=True)
+    placed_at = models.DateTimeField(
+        _("placed at"), default=timezone.now, db_index=True
+    )
     created_at = models.DateTimeField(_("created at"), auto_now_add=True)
     updated_at = models.DateTimeField(_("updated at"), auto_now=True)
 
@@ -189,12 +207,17 @@ class Order(models.Model):
             ),
             models.CheckConstraint(
                 condition=Q(
-                    total=F("subtotal") - F("discount_total") + F("shipping_fee") + F("tax_total")
+                    total=F("subtotal")
+                    - F("discount_total")
+                    + F("shipping_fee")
+                    + F("tax_total")
                 ),
                 name="order_total_adds_up",
             ),
         ]
-        indexes = [models.Index(fields=["status", "-placed_at"], name="order_status_placed")]
+        indexes = [
+            models.Index(fields=["status", "-placed_at"], name="order_status_placed")
+        ]
 
     def __str__(self):
         return self.number
@@ -240,9 +263,13 @@ class OrderLine(models.Model):
         verbose_name_plural = _("order lines")
         ordering = ["id"]
         constraints = [
-            models.CheckConstraint(condition=Q(quantity__gt=0), name="order_line_quantity_positive"),
             models.CheckConstraint(
-                condition=Q(unit_price__gte=0) & Q(discount__gte=0) & Q(line_total__gte=0),
+                condition=Q(quantity__gt=0), name="order_line_quantity_positive"
+            ),
+            models.CheckConstraint(
+                condition=Q(unit_price__gte=0)
+                & Q(discount__gte=0)
+                & Q(line_total__gte=0),
                 name="order_line_money_not_negative",
             ),
             models.CheckConstraint(
@@ -292,7 +319,9 @@ class OrderEvent(models.Model):
         verbose_name = _("order event")
         verbose_name_plural = _("order events")
         ordering = ["created_at", "id"]
-        indexes = [models.Index(fields=["order", "created_at"], name="order_event_timeline")]
+        indexes = [
+            models.Index(fields=["order", "created_at"], name="order_event_timeline")
+        ]
 
     def __str__(self):
         return f"{self.order_id} {self.kind} {self.created_at:%Y-%m-%d %H:%M}"

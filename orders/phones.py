@@ -50,5 +50,9 @@ def phone_display(raw: str) -> str:
         return raw
     if number.country_code == 86:
         digits = str(number.national_number)
-        return f"{digits[:3]} {digits[3:7]} {digits[7:]}" if len(digits) == 11 else digits
-    return phonenumbers.format_number(number, phonenumbers.PhoneNumberFormat.INTERNATIONAL)
+        return (
+            f"{digits[:3]} {digits[3:7]} {digits[7:]}" if len(digits) == 11 else digits
+        )
+    return phonenumbers.format_number(
+        number, phonenumbers.PhoneNumberFormat.INTERNATIONAL
+    )

@@ -27,8 +27,8 @@ from orders.models import (
     OrderLine,
     WebhookReceipt,
 )
-from orders.selectors import token_digest
 from orders.phones import phone_normalise
+from orders.selectors import token_digest
 from orders.validation import order_problems
 from tracking.notifications import notification_queue_for_order
 
@@ -93,7 +93,9 @@ def _merged_lines(lines: list[LineInput]) -> list[LineInput]:
         if line.product.pk in merged:
             merged[line.product.pk].quantity += line.quantity
         else:
-            merged[line.product.pk] = LineInput(line.product, line.quantity, line.unit_price)
+            merged[line.product.pk] = LineInput(
+                line.product, line.quantity, line.unit_price
+            )
     return list(merged.values())
 
 
@@ -115,7 +117,9 @@ def order_create(*, data: OrderInput, actor: Actor) -> Order:
             product=line.product,
             sku=line.product.sku,
             name=line.product.name,
-            unit_price=line.unit_price if line.unit_price is not None else line.product.price,
+            unit_price=line.unit_price
+            if line.unit_price is not None
+            else line.product.price,
             quantity=line.quantity,
         )
         for line in lines
@@ -184,14 +188,22 @@ def order_process(*, order: Order, actor: Actor, email: str = "") -> Order:
         if order.problems:
             order.problems = []
             order.save(update_fields=["problems", "updated_at"])
-    if order.status in (S.RECEIVED, S.NEEDS_CORRECTION) and order.payment_status == PS.UNPAID:
+    if (
+        order.status in (S.RECEIVED, S.NEEDS_CORRECTION)
+        and order.payment_status == PS.UNPAID
+    ):
         return order_transition(
             order=order,
             to_status=S.AWAITING_PAYMENT,
             actor=actor,
             message=_("Waiting for the customer's payment."),
         )
-    if order.status in (S.RECEIVED, S.NEEDS_CORRECTION, S.AWAITING_PAYMENT, S.BACKORDERED):
+    if order.status in (
+        S.RECEIVED,
+        S.NEEDS_CORRECTION,
+        S.AWAITING_PAYMENT,
+        S.BACKORDERED,
+    ):
         if order.payment_status == PS.UNPAID:
             return order
         return _reserve_stock(order=order, actor=actor)
@@ -236,12 +248,17 @@ def _reserve_stock(*, order, actor) -> Order:
     )
     data = {
         "shortages": [
-            {"sku": s.sku, "wanted": s.wanted, "available": s.available} for s in shortages
+            {"sku": s.sku, "wanted": s.wanted, "available": s.available}
+            for s in shortages
         ]
     }
     if order.status == S.BACKORDERED:
         order_event_record(
-            order=order, kind=OrderEvent.Kind.STOCK, actor=actor, message=detail, data=data
+            order=order,
+            kind=OrderEvent.Kind.STOCK,
+            actor=actor,
+            message=detail,
+            data=data,
         )
         return order
     return order_transition(
@@ -258,7 +275,9 @@ def order_correct(*, order: Order, changes: dict, actor: Actor) -> Order:
     """Apply corrected contact or address details and validate the order again."""
     order = order_lock(order)
     if order.status not in (S.RECEIVED, S.NEEDS_CORRECTION, S.AWAITING_PAYMENT):
-        raise OrderError(_("The address can no longer be changed: the order is being fulfilled."))
+        raise OrderError(
+            _("The address can no longer be changed: the order is being fulfilled.")
+        )
     changed = {}
     for name in CORRECTABLE_FIELDS:
         if name not in changes:
@@ -276,7 +295,11 @@ def order_correct(*, order: Order, changes: dict, actor: Actor) -> Order:
             kind=OrderEvent.Kind.CORRECTION,
             actor=actor,
             message=_("Details corrected: %(fields)s")
-            % {"fields": ", ".join(str(Order._meta.get_field(n).verbose_name) for n in changed)},
+            % {
+                "fields": ", ".join(
+                    str(Order._meta.get_field(n).verbose_name) for n in changed
+                )
+            },
             data={"changes": changed},
         )
     return order_process(order=order, actor=actor)
@@ -330,7 +353,10 @@ def order_complete(*, order: Order, actor: Actor) -> Order:
             % {"number": order.number}
         )
     return order_transition(
-        order=order, to_status=S.COMPLETED, actor=actor, message=_("Order settled and closed.")
+        order=order,
+        to_status=S.COMPLETED,
+        actor=actor,
+        message=_("Order settled and closed."),
     )
 
 
@@ -339,8 +365,9 @@ def order_note_add(*, order: Order, text: str, actor: Actor) -> OrderEvent:
     """Add a staff note to the order's timeline."""
     if not text.strip():
         raise OrderError(_("A note cannot be empty."))
-    return order_event_record(order=order, kind=OrderEvent.Kind.NOTE, actor=actor, message=text)
-
+    return order_event_record(
+        order=order, kind=OrderEvent.Kind.NOTE, actor=actor, message=text
+    )
 
 
 @transaction.atomic
@@ -349,7 +376,9 @@ def channel_token_issue(*, channel: Channel, revoke_others: bool = False) -> str
     raw = secrets.token_urlsafe(32)
     if revoke_others:
         channel.tokens.filter(revoked_at__isnull=True).update(revoked_at=timezone.now())
-    ChannelToken.objects.create(channel=channel, digest=token_digest(raw), prefix=raw[:8])
+    ChannelToken.objects.create(
+        channel=channel, digest=token_digest(raw), prefix=raw[:8]
+    )
     return raw
 
 

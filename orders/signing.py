@@ -42,7 +42,9 @@ def signature_verify(
         raise SignatureError(_("The X-Signature header is missing or malformed."))
     now = time.time() if now is None else now
     if abs(now - timestamp) > tolerance:
-        raise SignatureError(_("The signature's timestamp is too old or in the future."))
+        raise SignatureError(
+            _("The signature's timestamp is too old or in the future.")
+        )
     expected = signature_compute(secret=secret, timestamp=timestamp, body=body)
     for candidate in candidates:
         if hmac.compare_digest(candidate, expected):

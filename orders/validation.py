@@ -16,7 +16,9 @@ PROBLEM_MESSAGES = {
     "name_missing": _("The recipient's name is missing."),
     "phone_missing": _("No phone number to reach the recipient."),
     "phone_invalid": _("The phone number is not a valid number."),
-    "phone_not_mobile": _("The phone number is not a mobile number; couriers need one."),
+    "phone_not_mobile": _(
+        "The phone number is not a mobile number; couriers need one."
+    ),
     "email_invalid": _("The email address is not valid."),
     "province_missing": _("The province is missing from the address."),
     "city_missing": _("The city is missing from the address."),

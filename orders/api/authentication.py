@@ -61,7 +61,9 @@ class ChannelSignatureAuthentication(authentication.BaseAuthentication):
         except SignatureError as exc:
             raise exceptions.AuthenticationFailed(str(exc)) from exc
         if not webhook_receipt_record(channel=channel, signature=signature):
-            raise exceptions.AuthenticationFailed(_("This push was already received (replay)."))
+            raise exceptions.AuthenticationFailed(
+                _("This push was already received (replay).")
+            )
         return ChannelPrincipal(channel), None
 
     def authenticate_header(self, request):

@@ -25,6 +25,6 @@ class ChannelSignatureScheme(OpenApiAuthenticationExtension):
             "type": "apiKey",
             "in": "header",
             "name": "X-Signature",
-            "description": "`t=<unix time>,v1=<hex HMAC-SHA256 of \"t.body\">` with the "
+            "description": '`t=<unix time>,v1=<hex HMAC-SHA256 of "t.body">` with the '
             "channel's webhook secret; 5 minutes tolerance; each signature is accepted once.",
         }

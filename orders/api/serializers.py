@@ -12,13 +12,19 @@ from orders.validation import problem_message
 
 class CustomerIn(serializers.Serializer):
     name = serializers.CharField(max_length=100)
-    phone = serializers.CharField(max_length=30, required=False, allow_blank=True, default="")
+    phone = serializers.CharField(
+        max_length=30, required=False, allow_blank=True, default=""
+    )
     email = serializers.EmailField(required=False, allow_blank=True, default="")
 
     def validate(self, attrs):
         if not attrs.get("phone") and not attrs.get("email"):
             raise serializers.ValidationError(
-                {"phone": _("Give a phone number or an email address to reach the customer.")}
+                {
+                    "phone": _(
+                        "Give a phone number or an email address to reach the customer."
+                    )
+                }
             )
         return attrs
 
@@ -46,7 +52,9 @@ class AddressIn(serializers.Serializer):
                 "postal_code": attrs.get("postal_code") or parsed.postal_code,
             }
         if not any(attrs.get(f) for f in ("province", "city", "district", "detail")):
-            raise serializers.ValidationError(_("Give the address parts or the full address."))
+            raise serializers.ValidationError(
+                _("Give the address parts or the full address.")
+            )
         return {
             "province": attrs.get("province", ""),
             "city": attrs.get("city", ""),
@@ -63,7 +71,8 @@ class LineIn(serializers.Serializer):
     def validate_quantity(self, value):
         if value > settings.ORDER_LINE_MAX_QUANTITY:
             raise serializers.ValidationError(
-                _("At most %(max)d units per line.") % {"max": settings.ORDER_LINE_MAX_QUANTITY}
+                _("At most %(max)d units per line.")
+                % {"max": settings.ORDER_LINE_MAX_QUANTITY}
             )
         return value
 
@@ -74,8 +83,12 @@ class OrderIn(serializers.Serializer):
     shipping_address = AddressIn()
     lines = LineIn(many=True, allow_empty=False)
     payment_method = serializers.ChoiceField(choices=Order.PaymentMethod.choices)
-    coupon_code = serializers.CharField(max_length=40, required=False, allow_blank=True, default="")
-    buyer_note = serializers.CharField(max_length=500, required=False, allow_blank=True, default="")
+    coupon_code = serializers.CharField(
+        max_length=40, required=False, allow_blank=True, default=""
+    )
+    buyer_note = serializers.CharField(
+        max_length=500, required=False, allow_blank=True, default=""
+    )
 
     def validate_lines(self, lines):
         skus = {line["sku"] for line in lines}
@@ -84,9 +97,13 @@ class OrderIn(serializers.Serializer):
         for line in lines:
             product = products.get(line["sku"])
             if product is None:
-                errors.append({"sku": [_("Unknown SKU: %(sku)s") % {"sku": line["sku"]}]})
+                errors.append(
+                    {"sku": [_("Unknown SKU: %(sku)s") % {"sku": line["sku"]}]}
+                )
             elif not product.active:
-                errors.append({"sku": [_("Not for sale: %(sku)s") % {"sku": line["sku"]}]})
+                errors.append(
+                    {"sku": [_("Not for sale: %(sku)s") % {"sku": line["sku"]}]}
+                )
             else:
                 errors.append({})
                 line["product"] = product
@@ -105,7 +122,9 @@ class OrderIn(serializers.Serializer):
             customer_phone=data["customer"]["phone"],
             customer_email=data["customer"]["email"],
             address=data["shipping_address"],
-            lines=[LineInput(line["product"], line["quantity"]) for line in data["lines"]],
+            lines=[
+                LineInput(line["product"], line["quantity"]) for line in data["lines"]
+            ],
             payment_method=data["payment_method"],
             coupon_code=data["coupon_code"],
             buyer_note=data["buyer_note"],
@@ -168,4 +187,6 @@ class OrderOut(serializers.Serializer):
 
 
 class CancelIn(serializers.Serializer):
-    reason = serializers.CharField(max_length=300, required=False, allow_blank=True, default="")
+    reason = serializers.CharField(
+        max_length=300, required=False, allow_blank=True, default=""
+    )

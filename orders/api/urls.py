@@ -6,5 +6,9 @@ app_name = "api"
 urlpatterns = [
     path("orders/", views.OrderCreateView.as_view(), name="order_create"),
     path("orders/<str:number>/", views.OrderDetailView.as_view(), name="order_detail"),
-    path("orders/<str:number>/cancel/", views.OrderCancelView.as_view(), name="order_cancel"),
+    path(
+        "orders/<str:number>/cancel/",
+        views.OrderCancelView.as_view(),
+        name="order_cancel",
+    ),
 ]

@@ -38,7 +38,8 @@ class OrderIntakeMixin:
             )
         except IntakeConflict as exc:
             return Response(
-                {"detail": str(exc), "number": exc.order.number}, status=status.HTTP_409_CONFLICT
+                {"detail": str(exc), "number": exc.order.number},
+                status=status.HTTP_409_CONFLICT,
             )
         except OrderError as exc:
             raise ValidationError({"detail": str(exc)}) from exc
@@ -79,7 +80,10 @@ class OrderCancelView(APIView):
 
     @extend_schema(
         request=CancelIn,
-        responses={200: OrderOut, 400: OpenApiResponse(description="Cannot cancel now.")},
+        responses={
+            200: OrderOut,
+            400: OpenApiResponse(description="Cannot cancel now."),
+        },
         summary="Cancel an order that has not shipped",
     )
     def post(self, request, number):
@@ -90,7 +94,9 @@ class OrderCancelView(APIView):
         serializer = CancelIn(data=request.data)
         serializer.is_valid(raise_exception=True)
         try:
-            order_cancel(order=order, actor=str(request.user), reason=serializer.data["reason"])
+            order_cancel(
+                order=order, actor=str(request.user), reason=serializer.data["reason"]
+            )
         except OrderError as exc:
             raise ValidationError({"detail": str(exc)}) from exc
         return Response(_detail(channel, number))
@@ -103,7 +109,11 @@ class ChannelPushView(OrderIntakeMixin, APIView):
 
     @extend_schema(
         request=OrderIn,
-        responses={201: OrderOut, 200: OrderOut, 401: OpenApiResponse(description="Bad signature.")},
+        responses={
+            201: OrderOut,
+            200: OrderOut,
+            401: OpenApiResponse(description="Bad signature."),
+        },
         summary="Push an order (signed)",
     )
     def post(self, request, code):

@@ -13,7 +13,9 @@ class Command(BaseCommand):
     def add_arguments(self, parser):
         parser.add_argument("channel", help="channel code, e.g. web")
         parser.add_argument(
-            "--rotate", action="store_true", help="issue a new key and revoke the old ones"
+            "--rotate",
+            action="store_true",
+            help="issue a new key and revoke the old ones",
         )
 
     def handle(self, *args, channel, rotate, **options):
@@ -26,7 +28,9 @@ class Command(BaseCommand):
                 self.stdout.write(
                     f"{found.code}: key {token.prefix}… issued {token.created_at:%Y-%m-%d %H:%M}"
                 )
-            self.stdout.write("Use --rotate to issue a new key (the old ones stop working).")
+            self.stdout.write(
+                "Use --rotate to issue a new key (the old ones stop working)."
+            )
             return
         raw = channel_token_issue(channel=found, revoke_others=rotate)
         self.stdout.write(f"{found.code}: Authorization: Token {raw}")
