@@ -1,7 +1,14 @@
 """Production settings: secrets have no defaults, HTTPS everywhere."""
 
 from .base import *  # noqa: F403
-from .base import env
+from .base import MIDDLEWARE, env
+
+# Static files are served by the app itself, compressed and cache-busted.
+MIDDLEWARE = [
+    MIDDLEWARE[0],
+    "whitenoise.middleware.WhiteNoiseMiddleware",
+    *MIDDLEWARE[1:],
+]
 
 DEBUG = False
 SECRET_KEY = env("SECRET_KEY")

@@ -1,0 +1,165 @@
+"""API intake under load: concurrent clients POST orders to gunicorn on PostgreSQL.
+
+    .venv/bin/python bench/api_intake.py [--clients 8] [--orders 2000] [--workers 4] [--hot]
+
+Prints orders/s and p50/p99 latency. Every order is a new external id over 1,000 SKUs
+(or, with --hot, all on one SKU), paid cash on delivery so stock is reserved at intake.
+"""
+
+import argparse
+import os
+import random
+import signal
+import subprocess
+import sys
+import threading
+import time
+from pathlib import Path
+
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+from _common import ROOT, django_setup, fresh_database, percentile  # noqa: E402
+
+PORT = 8765
+
+
+def seed(skus: int, units: int) -> str:
+    from decimal import Decimal
+
+    from inventory.models import Product, StockLevel, StockMovement, Warehouse
+    from orders.models import Channel
+    from orders.services import channel_token_issue
+
+    channel = Channel.objects.create(code="web", name="官网", kind="web")
+    warehouse = Warehouse.objects.create(code="hz", name="杭州仓", priority=1)
+    products = Product.objects.bulk_create(
+        Product(sku=f"SKU-{i:05d}", name=f"商品{i}", price=Decimal("19.90"))
+        for i in range(skus)
+    )
+    StockLevel.objects.bulk_create(
+        StockLevel(product=p, warehouse=warehouse, on_hand=units) for p in products
+    )
+    StockMovement.objects.bulk_create(
+        StockMovement(
+            product=p, warehouse=warehouse, kind="received", on_hand_delta=units
+        )
+        for p in products
+    )
+    return channel_token_issue(channel=channel)
+
+
+def payload(n: int, sku: str) -> dict:
+    return {
+        "external_id": f"B-{n}",
+        "customer": {"name": "张三", "phone": f"138{n % 100000000:08d}"},
+        "shipping_address": {
+            "province": "广东省",
+            "city": "深圳市",
+            "district": "南山区",
+            "detail": f"科技园路{n % 300 + 1}号",
+        },
+        "lines": [{"sku": sku, "quantity": 1}],
+        "payment_method": "cod",
+    }
+
+
+def main():
+    parser = argparse.ArgumentParser()
+    parser.add_argument("--clients", type=int, default=8)
+    parser.add_argument("--orders", type=int, default=2000)
+    parser.add_argument("--workers", type=int, default=4)
+    parser.add_argument("--skus", type=int, default=1000)
+    parser.add_argument("--hot", action="store_true", help="every order on one SKU")
+    args = parser.parse_args()
+
+    url = fresh_database("oms_bench_api")
+    django_setup(url)
+    token = seed(args.skus, units=1_000_000)
+    env = {
+        **os.environ,
+        "DATABASE_URL": url,
+        "DJANGO_SETTINGS_MODULE": "config.settings.local",
+        "DJANGO_DEBUG": "false",
+        "LOG_LEVEL": "WARNING",
+        "REDIS_URL": os.environ.get("REDIS_URL", "redis://127.0.0.1:6379/14"),
+    }
+    server = subprocess.Popen(
+        [
+            sys.executable,
+            "-m",
+            "gunicorn",
+            "config.wsgi",
+            "-b",
+            f"127.0.0.1:{PORT}",
+            "-w",
+            str(args.workers),
+            "--log-level",
+            "warning",
+        ],
+        cwd=ROOT,
+        env=env,
+        start_new_session=True,
+    )
+    import requests
+
+    try:
+        for _ in range(100):
+            try:
+                requests.get(f"http://127.0.0.1:{PORT}/healthz", timeout=1)
+                break
+            except requests.ConnectionError:
+                time.sleep(0.2)
+        latencies, errors = [], []
+        counter = iter(range(args.orders))
+        lock = threading.Lock()
+        rng = random.Random(1)
+
+        def client():
+            session = requests.Session()
+            session.headers["Authorization"] = f"Token {token}"
+            while True:
+                with lock:
+                    n = next(counter, None)
+                    sku = (
+                        "SKU-00000"
+                        if args.hot
+                        else f"SKU-{rng.randrange(args.skus):05d}"
+                    )
+                if n is None:
+                    return
+                started = time.perf_counter()
+                response = session.post(
+                    f"http://127.0.0.1:{PORT}/api/v1/orders/",
+                    json=payload(n, sku),
+                    timeout=30,
+                )
+                elapsed = time.perf_counter() - started
+                with lock:
+                    latencies.append(elapsed)
+                    if response.status_code != 201:
+                        errors.append(response.status_code)
+
+        started = time.perf_counter()
+        threads = [threading.Thread(target=client) for _ in range(args.clients)]
+        for thread in threads:
+            thread.start()
+        for thread in threads:
+            thread.join()
+        wall = time.perf_counter() - started
+    finally:
+        os.killpg(server.pid, signal.SIGTERM)
+        server.wait()
+
+    case = "hot SKU" if args.hot else f"{args.skus} SKUs"
+    print(
+        f"API intake ({case}, {args.clients} clients, gunicorn -w {args.workers}, PostgreSQL)"
+    )
+    print(
+        f"  orders:      {len(latencies)} ({len(errors)} not 201: {sorted(set(errors))})"
+    )
+    print(f"  throughput:  {len(latencies) / wall:.1f} orders/s")
+    print(f"  latency p50: {percentile(latencies, 0.50) * 1000:.1f} ms")
+    print(f"  latency p99: {percentile(latencies, 0.99) * 1000:.1f} ms")
+
+
+if __name__ == "__main__":
+    main()
