@@ -9,7 +9,7 @@ from django.db.models import F
 from django.utils.translation import gettext as _
 
 from inventory.exceptions import StockError
-from inventory.models import Reservation, StockLevel, StockMovement, Warehouse
+from inventory.models import Product, Reservation, StockLevel, StockMovement, Warehouse
 from orders.events import actor_fields
 
 Kind = StockMovement.Kind
@@ -31,13 +31,6 @@ def _movement_actor(actor):
     return {"actor": actor_fields(actor)["actor"]}
 
 
-def _needed_per_product(order) -> dict[int, int]:
-    wanted: dict[int, int] = defaultdict(int)
-    for line in order.lines.all():
-        wanted[line.product_id] += line.quantity
-    return dict(wanted)
-
-
 def _locked_levels(product_ids, warehouse_ids=None) -> list[StockLevel]:
     qs = StockLevel.objects.filter(product_id__in=product_ids)
     if warehouse_ids is not None:
@@ -47,86 +40,125 @@ def _locked_levels(product_ids, warehouse_ids=None) -> list[StockLevel]:
     )
 
 
+@dataclass
+class Demand:
+    """What one order needs: units per product id."""
+
+    order: object
+    units: dict[int, int]
+
+
+def demand_for_order(order) -> Demand:
+    units: dict[int, int] = defaultdict(int)
+    for line in order.lines.all():
+        units[line.product_id] += line.quantity
+    return Demand(order=order, units=dict(units))
+
+
 @transaction.atomic
 def stock_reserve_for_order(*, order, actor) -> list[Shortage]:
-    """Reserve every line of the order in one warehouse; return the shortages, if any.
-
-    Warehouses are tried by priority; the first that can ship the whole order takes it.
-    When none can, nothing is reserved and every line short in the best warehouse is
-    reported at once.
-    """
+    """Reserve every line of the order in one warehouse; return the shortages, if any."""
     if order.reservations.exists():
         return []
-    wanted = _needed_per_product(order)
+    return stock_reserve(demands=[demand_for_order(order)], actor=actor)[order.pk]
+
+
+@transaction.atomic
+def stock_reserve(*, demands: list[Demand], actor) -> dict[int, list[Shortage]]:
+    """Reserve stock for orders in the given order (oldest first); return shortages per order.
+
+    Each order is reserved whole in one warehouse, tried by priority. When none can
+    ship it, nothing is reserved for it and every line short in the warehouse that
+    comes closest is reported at once. Stock rows are locked once for the whole batch,
+    in primary-key order; the counts are kept in memory and written once per row,
+    each write guarded so reserved can never pass on hand.
+    """
     warehouses = list(
         Warehouse.objects.filter(active=True).order_by("priority", "code")
     )
-    levels = _locked_levels(wanted.keys(), [w.pk for w in warehouses])
-    by_warehouse: dict[int, dict[int, StockLevel]] = defaultdict(dict)
-    for level in levels:
-        by_warehouse[level.warehouse_id][level.product_id] = level
-
-    best_shortages = None
-    for warehouse in warehouses:
-        stock = by_warehouse.get(warehouse.pk, {})
-        shortages = _shortages(order, wanted, stock)
-        if not shortages:
-            _reserve(
-                order=order,
-                warehouse=warehouse,
-                wanted=wanted,
-                stock=stock,
-                actor=actor,
-            )
-            return []
-        if best_shortages is None or len(shortages) < len(best_shortages):
-            best_shortages = shortages
-    return (
-        best_shortages if best_shortages is not None else _shortages(order, wanted, {})
-    )
-
-
-def _shortages(order, wanted, stock) -> list[Shortage]:
-    names = {line.product_id: (line.sku, line.name) for line in order.lines.all()}
-    result = []
-    for product_id, quantity in wanted.items():
-        level = stock.get(product_id)
-        available = level.available if level else 0
-        if available < quantity:
-            sku, name = names[product_id]
-            result.append(
+    product_ids = {pid for d in demands for pid in d.units}
+    levels = _locked_levels(product_ids, [w.pk for w in warehouses])
+    level_at = {(lv.warehouse_id, lv.product_id): lv for lv in levels}
+    free = {key: lv.available for key, lv in level_at.items()}
+    names = _product_names(product_ids, levels)
+    added: dict[tuple[int, int], int] = defaultdict(int)
+    reservations, movements, result = [], [], {}
+    for demand in demands:
+        best = None
+        for warehouse in warehouses:
+            short = [
                 Shortage(
-                    sku=sku, name=name, wanted=quantity, available=max(available, 0)
+                    *names[pid],
+                    wanted=q,
+                    available=max(free.get((warehouse.pk, pid), 0), 0),
                 )
-            )
-    return result
-
-
-def _reserve(*, order, warehouse, wanted, stock, actor):
-    for product_id, quantity in wanted.items():
+                for pid, q in demand.units.items()
+                if free.get((warehouse.pk, pid), 0) < q
+            ]
+            if not short:
+                for pid, q in demand.units.items():
+                    free[(warehouse.pk, pid)] -= q
+                    added[(warehouse.pk, pid)] += q
+                reservations += [
+                    Reservation(
+                        order=demand.order,
+                        product_id=pid,
+                        warehouse=warehouse,
+                        quantity=q,
+                    )
+                    for pid, q in demand.units.items()
+                ]
+                movements += _reserved_movements(demand, warehouse, actor)
+                best = []
+                break
+            if best is None or len(short) < len(best):
+                best = short
+        result[demand.order.pk] = (
+            best
+            if best is not None
+            else [
+                Shortage(*names[pid], wanted=q, available=0)
+                for pid, q in demand.units.items()
+            ]
+        )
+    for (warehouse_id, product_id), quantity in added.items():
         updated = StockLevel.objects.filter(
-            pk=stock[product_id].pk, on_hand__gte=F("reserved") + quantity
+            pk=level_at[(warehouse_id, product_id)].pk,
+            on_hand__gte=F("reserved") + quantity,
         ).update(reserved=F("reserved") + quantity)
         if (
             not updated
-        ):  # cannot happen under the row lock; the guard keeps the books safe
+        ):  # cannot happen under the row locks; the guard keeps the books safe
             raise StockError(_("Stock changed while it was being reserved."))
-    Reservation.objects.bulk_create(
-        Reservation(order=order, product_id=pid, warehouse=warehouse, quantity=q)
-        for pid, q in wanted.items()
-    )
-    StockMovement.objects.bulk_create(
+    Reservation.objects.bulk_create(reservations)
+    StockMovement.objects.bulk_create(movements)
+    return result
+
+
+def _product_names(product_ids, levels) -> dict[int, tuple[str, str]]:
+    names = {lv.product_id: (lv.product.sku, lv.product.name) for lv in levels}
+    missing = set(product_ids) - names.keys()
+    if missing:
+        names.update(
+            (p.pk, (p.sku, p.name)) for p in Product.objects.filter(pk__in=missing)
+        )
+    return names
+
+
+def _reserved_movements(demand, warehouse, actor):
+    reason = _("Reserved for order %(number)s") % {"number": demand.order.number}
+    return [
         StockMovement(
             product_id=pid,
             warehouse=warehouse,
             kind=Kind.RESERVED,
             reserved_delta=q,
-            order=order,
-            reason=_("Reserved for order %(number)s") % {"number": order.number},
+            order=demand.order,
+            reason=reason,
             **_movement_actor(actor),
         )
-        for pid, q in wanted.items()
-    )
+        for pid, q in demand.units.items()
+    ]
 
 
 @transaction.atomic

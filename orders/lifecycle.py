@@ -7,7 +7,7 @@ the named verbs in ``orders.services`` or the shipping-state refresh in
 
 from django.db import transaction
 
-from orders.events import Actor, order_event_record
+from orders.events import Actor, actor_fields, order_event_record
 from orders.exceptions import InvalidTransition
 from orders.models import Order, OrderEvent
 
@@ -78,3 +78,26 @@ def order_transition(
     )
     order.status = locked.status
     return locked
+
+
+def order_transition_unsaved(
+    *, order: Order, to_status: str, actor: Actor, message="", data=None
+) -> OrderEvent:
+    """Move an order that is being created in bulk, and return its unsaved event.
+
+    The same table decides; the caller saves orders and events in bulk, inside the
+    transaction that inserted them, so no other transaction can see them in between.
+    """
+    if not can_transition(order, to_status):
+        raise InvalidTransition(order=order, to_status=to_status)
+    event = OrderEvent(
+        order=order,
+        kind=OrderEvent.Kind.STATUS,
+        from_status=order.status,
+        to_status=to_status,
+        message=str(message)[:500],
+        data=data or {},
+        **actor_fields(actor),
+    )
+    order.status = to_status
+    return event

@@ -15,7 +15,7 @@ from django.utils.translation import gettext as _
 
 from fulfillment.services import shipments_cancel_open
 from inventory.services import stock_release_for_order, stock_reserve_for_order
-from orders.events import Actor, order_event_record
+from orders.events import Actor, actor_fields, order_event_record
 from orders.exceptions import OrderError
 from orders.lifecycle import order_lock, order_transition
 from orders.models import (
@@ -63,6 +63,9 @@ class OrderInput:
     placed_at: object = None
     coupon_code: str = ""
     fingerprint: str = ""  # see Order.intake_fingerprint
+    discount_total: Decimal = Decimal(
+        "0"
+    )  # only for channels that price orders themselves
 
 
 def customer_match_or_create(*, name: str, phone: str, email: str = "") -> Customer:
@@ -79,7 +82,7 @@ def customer_match_or_create(*, name: str, phone: str, email: str = "") -> Custo
     return Customer.objects.create(name=name, phone="", email=email)
 
 
-def _new_number(placed_at) -> str:
+def new_order_number(placed_at) -> str:
     local = timezone.localtime(placed_at)
     return f"{local:%y%m%d}{secrets.randbelow(10**6):06d}"
 
@@ -99,34 +102,36 @@ def _merged_lines(lines: list[LineInput]) -> list[LineInput]:
     return list(merged.values())
 
 
-@transaction.atomic
-def order_create(*, data: OrderInput, actor: Actor) -> Order:
-    """Create the order with its lines, record it, and run it through processing."""
+def order_build(
+    *, data: OrderInput, customer: Customer
+) -> tuple[Order, list[OrderLine]]:
+    """Return the unsaved order and its lines, priced, with totals that add up.
+
+    Lines without a price take the product's current price; a channel that priced the
+    order itself (a marketplace) passes its own prices and discount.
+    """
     lines = _merged_lines(data.lines)
     if not lines:
         raise OrderError(_("An order needs at least one line."))
     inactive = [line.product.sku for line in lines if not line.product.active]
     if inactive:
         raise OrderError(_("Not for sale: %(skus)s") % {"skus": ", ".join(inactive)})
-    customer = customer_match_or_create(
-        name=data.customer_name, phone=data.customer_phone, email=data.customer_email
-    )
-    placed_at = data.placed_at or timezone.now()
-    order_lines = [
-        OrderLine(
-            product=line.product,
-            sku=line.product.sku,
-            name=line.product.name,
-            unit_price=line.unit_price
-            if line.unit_price is not None
-            else line.product.price,
-            quantity=line.quantity,
+    order_lines = []
+    for line in lines:
+        price = line.product.price if line.unit_price is None else line.unit_price
+        order_lines.append(
+            OrderLine(
+                product=line.product,
+                sku=line.product.sku,
+                name=line.product.name,
+                unit_price=price,
+                quantity=line.quantity,
+                line_total=price * line.quantity,
+            )
         )
-        for line in lines
-    ]
-    for line in order_lines:
-        line.line_total = line.unit_price * line.quantity - line.discount
     subtotal = sum((line.line_total for line in order_lines), Decimal("0"))
+    if not Decimal("0") <= data.discount_total <= subtotal + data.shipping_fee:
+        raise OrderError(_("The discount is larger than the order."))
     order = Order(
         channel=data.channel,
         external_id=data.external_id,
@@ -139,29 +144,45 @@ def order_create(*, data: OrderInput, actor: Actor) -> Order:
         coupon_code=data.coupon_code,
         intake_fingerprint=data.fingerprint,
         subtotal=subtotal,
+        discount_total=data.discount_total,
         shipping_fee=data.shipping_fee,
-        total=subtotal + data.shipping_fee,
-        placed_at=placed_at,
+        total=subtotal - data.discount_total + data.shipping_fee,
+        placed_at=data.placed_at or timezone.now(),
         **{f: (data.address.get(f) or "").strip() for f in ADDRESS_FIELDS},
     )
+    return order, order_lines
+
+
+def order_created_event(*, order: Order, actor: Actor) -> OrderEvent:
+    """Return the (unsaved) first event of an order's timeline."""
+    return OrderEvent(
+        order=order,
+        kind=OrderEvent.Kind.CREATED,
+        to_status=Order.Status.RECEIVED,
+        message=_("Order received from %(channel)s") % {"channel": order.channel.name},
+        **actor_fields(actor),
+    )
+
+
+@transaction.atomic
+def order_create(*, data: OrderInput, actor: Actor) -> Order:
+    """Create the order with its lines, record it, and run it through processing."""
+    customer = customer_match_or_create(
+        name=data.customer_name, phone=data.customer_phone, email=data.customer_email
+    )
+    order, order_lines = order_build(data=data, customer=customer)
     _save_with_unique_number(order)
     for line in order_lines:
         line.order = order
     OrderLine.objects.bulk_create(order_lines)
-    order_event_record(
-        order=order,
-        kind=OrderEvent.Kind.CREATED,
-        actor=actor,
-        to_status=order.status,
-        message=_("Order received from %(channel)s") % {"channel": data.channel.name},
-    )
+    order_created_event(order=order, actor=actor).save()
     notification_queue_for_order(order=order, template="order_received")
     return order_process(order=order, actor=actor, email=data.customer_email)
 
 
 def _save_with_unique_number(order: Order):
     for _attempt in range(5):
-        order.number = _new_number(order.placed_at)
+        order.number = new_order_number(order.placed_at)
         try:
             with transaction.atomic():
                 order.save()
@@ -233,15 +254,8 @@ def _hold_for_correction(*, order, problems, actor) -> Order:
     return order
 
 
-def _reserve_stock(*, order, actor) -> Order:
-    shortages = stock_reserve_for_order(order=order, actor=actor)
-    if not shortages:
-        return order_transition(
-            order=order,
-            to_status=S.READY_TO_FULFILL,
-            actor=actor,
-            message=_("Stock reserved; ready to fulfil."),
-        )
+def shortage_report(shortages) -> tuple[str, dict]:
+    """Return the timeline message and data that list every short line."""
     detail = "; ".join(
         _("%(sku)s short by %(missing)d") % {"sku": s.sku, "missing": s.missing}
         for s in shortages
@@ -252,21 +266,30 @@ def _reserve_stock(*, order, actor) -> Order:
             for s in shortages
         ]
     }
+    return _("Not enough stock: %(detail)s") % {"detail": detail}, data
+
+
+def _reserve_stock(*, order, actor) -> Order:
+    shortages = stock_reserve_for_order(order=order, actor=actor)
+    if not shortages:
+        return order_transition(
+            order=order,
+            to_status=S.READY_TO_FULFILL,
+            actor=actor,
+            message=_("Stock reserved; ready to fulfil."),
+        )
+    message, data = shortage_report(shortages)
     if order.status == S.BACKORDERED:
         order_event_record(
             order=order,
             kind=OrderEvent.Kind.STOCK,
             actor=actor,
-            message=detail,
+            message=message,
             data=data,
         )
         return order
     return order_transition(
-        order=order,
-        to_status=S.BACKORDERED,
-        actor=actor,
-        message=_("Not enough stock: %(detail)s") % {"detail": detail},
-        data=data,
+        order=order, to_status=S.BACKORDERED, actor=actor, message=message, data=data
     )
 
 

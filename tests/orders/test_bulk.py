@@ -1,0 +1,81 @@
+from decimal import Decimal
+
+import pytest
+
+from inventory.models import StockLevel
+from inventory.services import stock_receive
+from orders.bulk import BulkItem, orders_create_bulk
+from orders.models import Customer, Order
+from orders.services import LineInput, OrderInput
+from tests.factories.inventory import ProductFactory
+
+ADDRESS = {
+    "province": "广东省",
+    "city": "深圳市",
+    "district": "南山区",
+    "address_detail": "科技园路1号",
+}
+
+
+def item(channel, product, n, *, quantity=1, paid=True, phone=None, address=ADDRESS):
+    return BulkItem(
+        data=OrderInput(
+            channel=channel,
+            external_id=f"TB-{n}",
+            customer_name=f"买家{n}",
+            customer_phone=phone or f"1380013{n:04d}",
+            lines=[LineInput(product, quantity, Decimal("10.00"))],
+            payment_method="prepaid",
+            address=address,
+            shipping_fee=Decimal("5.00"),
+        ),
+        paid=paid,
+    )
+
+
+def test_bulk_orders_follow_the_same_rules_as_single_orders(channel, stocked_product):
+    items = [
+        item(channel, stocked_product, 1),
+        item(channel, stocked_product, 2, paid=False),
+        item(channel, stocked_product, 3, phone="12345"),
+    ]
+    result = orders_create_bulk(items=items, actor="import")
+    statuses = {o.external_id: o.status for o in Order.objects.all()}
+    assert statuses == {
+        "TB-1": Order.Status.READY_TO_FULFILL,
+        "TB-2": Order.Status.AWAITING_PAYMENT,
+        "TB-3": Order.Status.NEEDS_CORRECTION,
+    }
+    assert result.errors == {}
+    first = Order.objects.get(external_id="TB-1")
+    assert first.total == Decimal("15.00")
+    assert [e.to_status for e in first.events.all()] == ["received", "ready_to_fulfill"]
+
+
+def test_bulk_reservation_never_oversells_and_backorders_the_latest(channel, warehouse):
+    product = ProductFactory()
+    stock_receive(product=product, warehouse=warehouse, quantity=3, actor="test")
+    items = [item(channel, product, n, quantity=2) for n in range(3)]
+    orders_create_bulk(items=items, actor="import")
+    level = StockLevel.objects.get(product=product)
+    assert (level.on_hand, level.reserved) == (3, 2)
+    assert Order.objects.filter(status=Order.Status.BACKORDERED).count() == 2
+
+
+def test_customers_are_matched_by_phone_and_created_once(channel, stocked_product):
+    items = [item(channel, stocked_product, n, phone="13800138000") for n in range(3)]
+    orders_create_bulk(items=items, actor="import")
+    assert Customer.objects.count() == 1
+
+
+@pytest.mark.parametrize("quantity", [0, -1])
+def test_a_bad_item_is_reported_by_index_and_the_rest_land(
+    channel, stocked_product, quantity
+):
+    items = [
+        item(channel, stocked_product, 1),
+        item(channel, stocked_product, 2, quantity=quantity),
+    ]
+    result = orders_create_bulk(items=items, actor="import")
+    assert list(result.errors) == [1]
+    assert Order.objects.count() == 1
