@@ -332,3 +332,76 @@ class OrderEvent(models.Model):
         if self.actor_id:
             return self.actor.get_full_name() or self.actor.get_username()
         return self.actor_label or _("system")
+
+
+class ImportBatch(models.Model):
+    """One uploaded marketplace export and what importing it did."""
+
+    class Status(models.TextChoices):
+        PENDING = "pending", _("Waiting")
+        RUNNING = "running", _("Importing")
+        DONE = "done", _("Done")
+        FAILED = "failed", _("Failed")
+
+    channel = models.ForeignKey(
+        Channel,
+        on_delete=models.PROTECT,
+        related_name="imports",
+        verbose_name=_("channel"),
+    )
+    platform = models.CharField(_("platform"), max_length=16, blank=True)
+    file = models.FileField(_("file"), upload_to="imports/%Y/%m/")
+    items_file = models.FileField(
+        _("items file"), upload_to="imports/%Y/%m/", blank=True
+    )
+    original_name = models.CharField(_("file name"), max_length=200)
+    status = models.CharField(
+        _("status"), max_length=8, choices=Status.choices, default=Status.PENDING
+    )
+    rows_done = models.PositiveIntegerField(_("rows read"), default=0)
+    created_count = models.PositiveIntegerField(_("created"), default=0)
+    updated_count = models.PositiveIntegerField(_("updated"), default=0)
+    unchanged_count = models.PositiveIntegerField(_("unchanged"), default=0)
+    rejected_count = models.PositiveIntegerField(_("rejected"), default=0)
+    error = models.CharField(_("error"), max_length=500, blank=True)
+    created_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="+",
+        verbose_name=_("uploaded by"),
+    )
+    created_at = models.DateTimeField(_("uploaded at"), default=timezone.now)
+    finished_at = models.DateTimeField(_("finished at"), null=True, blank=True)
+
+    class Meta:
+        verbose_name = _("order import")
+        verbose_name_plural = _("order imports")
+        ordering = ["-created_at"]
+
+    def __str__(self):
+        return f"{self.original_name} ({self.get_status_display()})"
+
+
+class ImportRejection(models.Model):
+    """A row of an import that was not taken, with its row number and why."""
+
+    batch = models.ForeignKey(
+        ImportBatch,
+        on_delete=models.CASCADE,
+        related_name="rejections",
+        verbose_name=_("import"),
+    )
+    row = models.PositiveIntegerField(_("row"))
+    field = models.CharField(_("field"), max_length=40, blank=True)
+    code = models.CharField(_("code"), max_length=40)
+    message = models.CharField(_("reason"), max_length=300)
+
+    class Meta:
+        verbose_name = _("rejected row")
+        verbose_name_plural = _("rejected rows")
+        ordering = ["row", "id"]
+
+    def __str__(self):
+        return f"{self.row}: {self.message}"
