@@ -1,0 +1,1 @@
+"""Outside systems the orders app reads from: marketplace export files."""
