@@ -24,7 +24,10 @@ class Payment(models.Model):
         VOID = "void", _("Void")
 
     order = models.ForeignKey(
-        "orders.Order", on_delete=models.PROTECT, related_name="payments", verbose_name=_("order")
+        "orders.Order",
+        on_delete=models.PROTECT,
+        related_name="payments",
+        verbose_name=_("order"),
     )
     method = models.CharField(_("method"), max_length=16, choices=Method.choices)
     amount = models.DecimalField(_("amount"), **MONEY)
@@ -49,7 +52,9 @@ class Payment(models.Model):
         ordering = ["confirmed_at", "id"]
         permissions = [("confirm_payment", _("Can confirm payments"))]
         constraints = [
-            models.CheckConstraint(condition=Q(amount__gt=0), name="payment_amount_positive"),
+            models.CheckConstraint(
+                condition=Q(amount__gt=0), name="payment_amount_positive"
+            ),
             # A provider's notification arrives again and again; it is applied once.
             models.UniqueConstraint(
                 fields=["method", "provider_reference"],

@@ -101,3 +101,48 @@ def cod_collection_record(
     return payment_confirm(
         order=order, method=Payment.Method.COD, amount=amount, actor=actor, note=note
     )
+
+
+@transaction.atomic
+def payments_record_marketplace(
+    *, paid: list[tuple[Order, Decimal]], actor: Actor
+) -> int:
+    """Record, in bulk, money the customers paid on the marketplace; return how many.
+
+    The reference is the platform's order id, so the same order paid twice (a file
+    imported again) is stored once.
+    """
+    wanted = {
+        f"{order.channel.code}:{order.external_id}": (order, amount)
+        for order, amount in paid
+        if amount > 0
+    }
+    known = set(
+        Payment.objects.filter(
+            method=Payment.Method.MARKETPLACE, provider_reference__in=wanted
+        ).values_list("provider_reference", flat=True)
+    )
+    payments = [
+        Payment(
+            order=order,
+            method=Payment.Method.MARKETPLACE,
+            amount=amount,
+            provider_reference=reference,
+            confirmed_by=actor_fields(actor)["actor"],
+        )
+        for reference, (order, amount) in wanted.items()
+        if reference not in known
+    ]
+    Payment.objects.bulk_create(payments)
+    OrderEvent.objects.bulk_create(
+        OrderEvent(
+            order=payment.order,
+            kind=OrderEvent.Kind.PAYMENT,
+            message=_("Paid on %(channel)s: %(amount)s")
+            % {"channel": payment.order.channel.name, "amount": payment.amount},
+            data={"reference": payment.provider_reference},
+            **actor_fields(actor),
+        )
+        for payment in payments
+    )
+    return len(payments)

@@ -26,7 +26,9 @@ class Carrier(models.Model):
         return self.name
 
     def tracking_url_for(self, number):
-        return self.tracking_url.replace("{number}", number) if self.tracking_url else ""
+        return (
+            self.tracking_url.replace("{number}", number) if self.tracking_url else ""
+        )
 
 
 class Shipment(models.Model):
@@ -40,7 +42,10 @@ class Shipment(models.Model):
         CANCELLED = "cancelled", _("Cancelled")
 
     order = models.ForeignKey(
-        "orders.Order", on_delete=models.PROTECT, related_name="shipments", verbose_name=_("order")
+        "orders.Order",
+        on_delete=models.PROTECT,
+        related_name="shipments",
+        verbose_name=_("order"),
     )
     warehouse = models.ForeignKey(
         "inventory.Warehouse",
@@ -100,12 +105,17 @@ class Shipment(models.Model):
 
     @property
     def tracking_url(self):
-        return self.carrier.tracking_url_for(self.tracking_number) if self.carrier else ""
+        return (
+            self.carrier.tracking_url_for(self.tracking_number) if self.carrier else ""
+        )
 
 
 class ShipmentLine(models.Model):
     shipment = models.ForeignKey(
-        Shipment, on_delete=models.CASCADE, related_name="lines", verbose_name=_("shipment")
+        Shipment,
+        on_delete=models.CASCADE,
+        related_name="lines",
+        verbose_name=_("shipment"),
     )
     order_line = models.ForeignKey(
         "orders.OrderLine",
@@ -119,7 +129,9 @@ class ShipmentLine(models.Model):
         verbose_name = _("shipment line")
         verbose_name_plural = _("shipment lines")
         constraints = [
-            models.CheckConstraint(condition=Q(quantity__gt=0), name="shipment_line_quantity_positive"),
+            models.CheckConstraint(
+                condition=Q(quantity__gt=0), name="shipment_line_quantity_positive"
+            ),
             models.UniqueConstraint(
                 fields=["shipment", "order_line"], name="shipment_line_unique"
             ),

@@ -11,4 +11,4 @@ class OrdersConfig(AppConfig):
         import orders.api.schema  # noqa: F401 - registers the OpenAPI auth schemes
         from orders.roles import roles_sync_after_migrate
 
-        post_migrate.connect(roles_sync_after_migrate, sender=self)
+        post_migrate.connect(roles_sync_after_migrate)

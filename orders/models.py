@@ -3,6 +3,7 @@ from decimal import Decimal
 from django.conf import settings
 from django.db import models
 from django.db.models import F, Q
+from django.db.models.functions import Round
 from django.urls import reverse
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
@@ -206,11 +207,15 @@ class Order(models.Model):
                 name="order_money_not_negative",
             ),
             models.CheckConstraint(
+                # Round(): SQLite keeps decimals as binary floats (3 × 39.90 ≠ 119.70).
                 condition=Q(
-                    total=F("subtotal")
-                    - F("discount_total")
-                    + F("shipping_fee")
-                    + F("tax_total")
+                    total=Round(
+                        F("subtotal")
+                        - F("discount_total")
+                        + F("shipping_fee")
+                        + F("tax_total"),
+                        2,
+                    )
                 ),
                 name="order_total_adds_up",
             ),
@@ -273,7 +278,9 @@ class OrderLine(models.Model):
                 name="order_line_money_not_negative",
             ),
             models.CheckConstraint(
-                condition=Q(line_total=F("unit_price") * F("quantity") - F("discount")),
+                condition=Q(
+                    line_total=Round(F("unit_price") * F("quantity") - F("discount"), 2)
+                ),
                 name="order_line_total_adds_up",
             ),
         ]

@@ -72,4 +72,6 @@ def roles_sync() -> dict[str, Group]:
 
 
 def roles_sync_after_migrate(sender, **kwargs):
-    roles_sync()
+    """Sync after each of our apps migrates: an app's permissions exist only once its own post_migrate ran."""
+    if sender.label in APPS:
+        roles_sync()

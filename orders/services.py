@@ -27,9 +27,9 @@ from orders.models import (
     OrderLine,
     WebhookReceipt,
 )
-from orders.phones import phone_normalise
+from orders.phones import phone_is_valid, phone_normalise
 from orders.selectors import token_digest
-from orders.validation import order_problems
+from orders.validation import order_problems, problem_message
 from tracking.notifications import notification_queue_for_order
 
 S = Order.Status
@@ -70,8 +70,9 @@ class OrderInput:
 
 def customer_match_or_create(*, name: str, phone: str, email: str = "") -> Customer:
     """Return the customer with this phone number, creating them on first contact."""
-    normalised = phone_normalise(phone)
-    if normalised:
+    # Only a real number identifies a person: "12345" typed by two strangers must not merge them.
+    if phone_is_valid(phone):
+        normalised = phone_normalise(phone)
         customer, created = Customer.objects.get_or_create(
             phone=normalised, defaults={"name": name, "email": email}
         )
@@ -311,6 +312,11 @@ def order_correct(*, order: Order, changes: dict, actor: Actor) -> Order:
         if getattr(order, name) != value:
             changed[name] = {"from": getattr(order, name), "to": value}
             setattr(order, name, value)
+    if changed and order.status == S.AWAITING_PAYMENT:
+        # Not held for correction while waiting for money: refuse bad details outright.
+        problems = order_problems(order, email=order.customer.email)
+        if problems:
+            raise OrderError(" ".join(problem_message(p) for p in problems))
     if changed:
         order.save(update_fields=[*changed.keys(), "updated_at"])
         order_event_record(

@@ -50,7 +50,14 @@ def staff_user(db):
 def place_order(channel, stocked_product):
     """Return a function that places a valid order through the real service."""
 
-    def place(*, quantity=1, payment_method="prepaid", product=None, phone="13800138000", **extra):
+    def place(
+        *,
+        quantity=1,
+        payment_method="prepaid",
+        product=None,
+        phone="13800138000",
+        **extra,
+    ):
         data = OrderInput(
             channel=extra.pop("channel", channel),
             customer_name=extra.pop("name", "张三"),
@@ -73,3 +80,87 @@ def place_order(channel, stocked_product):
         return order_create(data=data, actor="test")
 
     return place
+
+
+@pytest.fixture
+def sms_outbox():
+    """Return the messages the log SMS backend sent during this test."""
+    from tracking.adapters.sms import LogSmsBackend
+
+    LogSmsBackend.sent.clear()
+    yield LogSmsBackend.sent
+    LogSmsBackend.sent.clear()
+
+
+@pytest.fixture
+def ship(carrier):
+    """Return a function that picks a ready order and ships every parcel of it."""
+    from fulfillment.services import fulfillment_start, shipment_ship
+
+    def ship_order(order, *, actor="test"):
+        shipments = fulfillment_start(order=order, actor=actor)
+        return [
+            shipment_ship(
+                shipment=shipment,
+                carrier=carrier,
+                tracking_number=f"SF{shipment.pk:010d}",
+                actor=actor,
+            )
+            for shipment in shipments
+        ]
+
+    return ship_order
+
+
+@pytest.fixture
+def stock_ledger_errors():
+    """Return a function listing every stock level that differs from its movements."""
+    from django.db.models import Sum
+
+    from inventory.models import StockLevel, StockMovement
+
+    def errors():
+        found = []
+        for level in StockLevel.objects.select_related("product", "warehouse"):
+            sums = StockMovement.objects.filter(
+                product=level.product, warehouse=level.warehouse
+            ).aggregate(on_hand=Sum("on_hand_delta"), reserved=Sum("reserved_delta"))
+            ledger = (sums["on_hand"] or 0, sums["reserved"] or 0)
+            if ledger != (level.on_hand, level.reserved):
+                found.append((str(level), ledger))
+        return found
+
+    return errors
+
+
+@pytest.fixture
+def celery_broker():
+    """Return a function that sends this test's tasks to a broker instead of running them eagerly.
+
+    The app reads Django's settings under their ``CELERY_`` names, which win over the
+    short names (``task_always_eager``), so the overrides use the prefixed names.
+    """
+    from config.celery_app import app
+
+    def forget_connections():
+        # Producers are pooled per broker; drop the app's handles so the next
+        # message goes to the broker configured now.
+        app._pool = None
+        app.amqp._producer_pool = None
+
+    saved = dict(app.conf.changes)
+
+    def use(url):
+        app.conf.changes.update(
+            CELERY_BROKER_URL=url,
+            CELERY_TASK_ALWAYS_EAGER=False,
+            CELERY_TASK_EAGER_PROPAGATES=False,
+        )
+        forget_connections()
+        assert (app.conf.broker_url, app.conf.task_always_eager) == (url, False)
+        return app
+
+    yield use
+    app.conf.changes.clear()
+    app.conf.changes.update(saved)
+    forget_connections()

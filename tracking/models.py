@@ -36,7 +36,9 @@ class TrackingEvent(models.Model):
     occurred_at = models.DateTimeField(_("time"))
     location = models.CharField(_("location"), max_length=100, blank=True)
     description = models.CharField(_("description"), max_length=300)
-    status = models.CharField(_("status"), max_length=24, choices=TrackingStatus.choices)
+    status = models.CharField(
+        _("status"), max_length=24, choices=TrackingStatus.choices
+    )
     source = models.CharField(_("source"), max_length=16, choices=Source.choices)
     raw = models.JSONField(_("raw data"), default=dict, blank=True)
     recorded_at = models.DateTimeField(_("recorded at"), default=timezone.now)
@@ -97,7 +99,9 @@ class Notification(models.Model):
     )
     attempts = models.PositiveSmallIntegerField(_("attempts"), default=0)
     last_error = models.CharField(_("last error"), max_length=500, blank=True)
-    provider_reference = models.CharField(_("provider reference"), max_length=100, blank=True)
+    provider_reference = models.CharField(
+        _("provider reference"), max_length=100, blank=True
+    )
     created_at = models.DateTimeField(_("created at"), default=timezone.now)
     sent_at = models.DateTimeField(_("sent at"), null=True, blank=True)
 

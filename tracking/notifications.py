@@ -35,7 +35,9 @@ SUBJECTS = {
 }
 
 
-def notification_queue_for_order(*, order, template: str, key: str = "", extra=None) -> list:
+def notification_queue_for_order(
+    *, order, template: str, key: str = "", extra=None
+) -> list:
     """Store the messages for this order event (SMS and email where possible) and send after commit.
 
     ``key`` tells apart events of the same kind on one order (e.g. each parcel shipped).
@@ -75,7 +77,11 @@ def notification_queue_for_order(*, order, template: str, key: str = "", extra=N
         from tracking.tasks import notification_send
 
         ids = [n.pk for n in created]
-        transaction.on_commit(lambda: [notification_send.delay(i) for i in ids])
+        # robust: a broker outage must not undo or fail the saved change; the
+        # periodic flush sends what is still waiting in the outbox.
+        transaction.on_commit(
+            lambda: [notification_send.delay(i) for i in ids], robust=True
+        )
     return created
 
 
@@ -83,7 +89,9 @@ def notification_render(notification: Notification) -> tuple[str, str]:
     """Return the subject and text of the message, in the customer's language."""
     with translation.override(notification.language):
         context = dict(notification.payload)
-        subject = str(SUBJECTS.get(notification.template, notification.template)) % context
+        subject = (
+            str(SUBJECTS.get(notification.template, notification.template)) % context
+        )
         text = render_to_string(
             f"tracking/notifications/{notification.template}.txt",
             {**context, "shop_name": shop_name(), "channel": notification.channel},
@@ -149,7 +157,9 @@ def notification_record_failure(*, notification_id: int, error: str) -> Notifica
 
 def notifications_due(now=None) -> list[int]:
     """Return the ids of pending notifications whose first send should have happened by now."""
-    cutoff = (now or timezone.now()) - timedelta(seconds=settings.NOTIFICATION_RETRY_AFTER_SECONDS)
+    cutoff = (now or timezone.now()) - timedelta(
+        seconds=settings.NOTIFICATION_RETRY_AFTER_SECONDS
+    )
     return list(
         Notification.objects.filter(
             status=Notification.Status.PENDING, created_at__lte=cutoff

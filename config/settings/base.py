@@ -137,7 +137,9 @@ if CELERY_BROKER_URL.startswith("filesystem://"):
     CELERY_BROKER_TRANSPORT_OPTIONS = {
         "data_folder_in": _broker_dir,
         "data_folder_out": _broker_dir,
+        "control_folder": str(VAR_DIR / "broker-control"),
         "store_processed": False,
+        "polling_interval": 0.1,
     }
 CELERY_TASK_IGNORE_RESULT = True
 CELERY_RESULT_BACKEND = None
@@ -180,6 +182,22 @@ SPECTACULAR_SETTINGS = {
 WEBHOOK_TOLERANCE_SECONDS = env.int("WEBHOOK_TOLERANCE_SECONDS", default=300)
 # Largest quantity of one SKU accepted on one order line.
 ORDER_LINE_MAX_QUANTITY = env.int("ORDER_LINE_MAX_QUANTITY", default=999)
+
+# --- Customer status page -------------------------------------------------
+# Lookups (order number + phone) one client address may try per window;
+# past it the page answers 429.
+TRACK_LOOKUP_LIMIT = env.int("TRACK_LOOKUP_LIMIT", default=20)
+TRACK_LOOKUP_WINDOW_SECONDS = env.int("TRACK_LOOKUP_WINDOW_SECONDS", default=600)
+
+# --- Cache ------------------------------------------------------------------
+# Shared through Redis when there is one, so rate limits hold across processes.
+if REDIS_URL:
+    CACHES = {
+        "default": {
+            "BACKEND": "django.core.cache.backends.redis.RedisCache",
+            "LOCATION": env("CACHE_URL", default=REDIS_URL),
+        }
+    }
 
 # --- Logging ----------------------------------------------------------------
 LOGGING = {

@@ -5,6 +5,7 @@ from django.utils.translation import gettext_lazy as _
 from rest_framework import serializers
 
 from inventory.models import Product
+from orders.addresses import address_parse
 from orders.models import Order
 from orders.services import LineInput, OrderInput
 from orders.validation import problem_message
@@ -41,8 +42,6 @@ class AddressIn(serializers.Serializer):
 
     def validate(self, attrs):
         if attrs.get("full"):
-            from orders.addresses import address_parse  # TODO(merge): top-level import
-
             parsed = address_parse(attrs["full"])
             return {
                 "province": parsed.province,

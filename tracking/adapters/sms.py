@@ -19,7 +19,9 @@ class LogSmsBackend:
 
     def send(self, *, phone: str, text: str, reference: str) -> str:
         logger.info("SMS to %s [%s]: %s", phone, reference, text)
-        LogSmsBackend.sent.append({"phone": phone, "text": text, "reference": reference})
+        LogSmsBackend.sent.append(
+            {"phone": phone, "text": text, "reference": reference}
+        )
         return f"log-{reference}"
 
 
