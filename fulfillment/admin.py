@@ -1,0 +1,80 @@
+"""Admin for carriers and parcels.
+
+A parcel's status, carrier and tracking number change through
+``fulfillment.services`` (the console's ship form), which moves stock and the order.
+"""
+
+from django.contrib import admin
+
+from fulfillment.models import Carrier, Shipment, ShipmentLine
+from orders.admin import ReadOnlyAdmin, ReadOnlyInline
+
+
+@admin.register(Carrier)
+class CarrierAdmin(admin.ModelAdmin):
+    list_display = ("name", "code", "supports_cod", "active", "tracking_url")
+    list_filter = ("active", "supports_cod")
+    search_fields = ("name", "code")
+
+
+class ShipmentLineInline(ReadOnlyInline):
+    model = ShipmentLine
+    fields = ("order_line", "quantity")
+    readonly_fields = fields
+
+    def get_queryset(self, request):
+        return super().get_queryset(request).select_related("order_line")
+
+
+@admin.register(Shipment)
+class ShipmentAdmin(admin.ModelAdmin):
+    list_display = (
+        "__str__",
+        "order",
+        "warehouse",
+        "carrier",
+        "tracking_number",
+        "status",
+        "tracking_status",
+        "shipped_at",
+    )
+    list_filter = ("status", "carrier", "warehouse")
+    list_select_related = ("order", "warehouse", "carrier")
+    search_fields = ("tracking_number", "order__number")
+    date_hierarchy = "created_at"
+    inlines = [ShipmentLineInline]
+    fields = (
+        ("order", "warehouse"),
+        ("status", "carrier", "tracking_number"),
+        ("tracking_status", "last_location"),
+        "weight_kg",
+        ("created_at", "shipped_at", "delivered_at"),
+        "shipped_by",
+    )
+    # Only the weight may be corrected by hand; the rest moves stock or the order.
+    readonly_fields = (
+        "order",
+        "warehouse",
+        "status",
+        "carrier",
+        "tracking_number",
+        "tracking_status",
+        "last_location",
+        "created_at",
+        "shipped_at",
+        "delivered_at",
+        "shipped_by",
+    )
+
+    def has_add_permission(self, request):
+        return False  # parcels are made when picking starts
+
+    def has_delete_permission(self, request, obj=None):
+        return False
+
+
+@admin.register(ShipmentLine)
+class ShipmentLineAdmin(ReadOnlyAdmin):
+    list_display = ("shipment", "order_line", "quantity")
+    list_select_related = ("shipment", "order_line")
+    search_fields = ("shipment__tracking_number", "shipment__order__number")

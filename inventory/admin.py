@@ -1,0 +1,77 @@
+"""Admin for products, warehouses and stock.
+
+Stock figures are read-only here: every change goes through ``inventory.services``,
+which locks the rows and writes the movement ledger.
+"""
+
+from django.contrib import admin
+from django.utils.translation import gettext_lazy as _
+
+from inventory.models import Product, Reservation, StockLevel, StockMovement, Warehouse
+from orders.admin import ReadOnlyAdmin, ReadOnlyInline
+
+
+class StockLevelInline(ReadOnlyInline):
+    model = StockLevel
+    fields = ("warehouse", "on_hand", "reserved", "available")
+    readonly_fields = fields
+
+    @admin.display(description=_("available"))
+    def available(self, level):
+        return level.available
+
+
+@admin.register(Product)
+class ProductAdmin(admin.ModelAdmin):
+    list_display = ("sku", "name", "category", "price", "barcode", "active")
+    list_filter = ("active", "category")
+    search_fields = ("sku", "name", "barcode")
+    inlines = [StockLevelInline]
+
+
+@admin.register(Warehouse)
+class WarehouseAdmin(admin.ModelAdmin):
+    list_display = ("code", "name", "province", "city", "priority", "active")
+    list_filter = ("active", "province")
+    search_fields = ("code", "name", "city")
+
+
+@admin.register(StockLevel)
+class StockLevelAdmin(ReadOnlyAdmin):
+    list_display = ("product", "warehouse", "on_hand", "reserved", "available")
+    list_filter = ("warehouse",)
+    list_select_related = ("product", "warehouse")
+    search_fields = ("product__sku", "product__name", "product__barcode")
+    fields = ("product", "warehouse", "on_hand", "reserved", "available")
+    readonly_fields = ("available",)
+
+    @admin.display(description=_("available"))
+    def available(self, level):
+        return level.available
+
+
+@admin.register(StockMovement)
+class StockMovementAdmin(ReadOnlyAdmin):
+    list_display = (
+        "created_at",
+        "product",
+        "warehouse",
+        "kind",
+        "on_hand_delta",
+        "reserved_delta",
+        "order",
+        "actor",
+        "reason",
+    )
+    list_filter = ("kind", "warehouse")
+    list_select_related = ("product", "warehouse", "order", "actor")
+    search_fields = ("product__sku", "product__name", "order__number", "reason")
+    date_hierarchy = "created_at"
+
+
+@admin.register(Reservation)
+class ReservationAdmin(ReadOnlyAdmin):
+    list_display = ("order", "product", "warehouse", "quantity")
+    list_filter = ("warehouse",)
+    list_select_related = ("order", "product", "warehouse")
+    search_fields = ("order__number", "product__sku", "product__name")

@@ -1,0 +1,323 @@
+"""Admin for orders, customers and channels.
+
+Orders are read here, not edited: status, payment and address changes go through the
+services (the console's order page), which check the lifecycle and write the timeline.
+"""
+
+from django import forms
+from django.contrib import admin, messages
+from django.contrib.auth import get_permission_codename
+from django.utils.translation import gettext_lazy as _
+from django.utils.translation import ngettext
+
+from orders.exceptions import OrderError
+from orders.models import (
+    Channel,
+    ChannelToken,
+    Customer,
+    ImportBatch,
+    ImportRejection,
+    Order,
+    OrderEvent,
+    OrderLine,
+    WebhookReceipt,
+)
+from orders.phones import phone_normalise
+from orders.services import order_cancel
+
+
+class ReadOnlyAdmin(admin.ModelAdmin):
+    """Rows written only by services (ledgers, timelines): listed and shown, never edited."""
+
+    def has_add_permission(self, request):
+        return False
+
+    def has_change_permission(self, request, obj=None):
+        return False
+
+    def has_delete_permission(self, request, obj=None):
+        return False
+
+
+class ReadOnlyInline(admin.TabularInline):
+    extra = 0
+    can_delete = False
+    show_change_link = False
+
+    def has_add_permission(self, request, obj=None):
+        return False
+
+    def has_change_permission(self, request, obj=None):
+        return False
+
+    def has_delete_permission(self, request, obj=None):
+        return False
+
+
+# --- Channels -----------------------------------------------------------------
+
+
+class ChannelTokenInline(ReadOnlyInline):
+    model = ChannelToken
+    fields = ("prefix", "created_at", "last_used_at", "revoked_at")
+    readonly_fields = fields
+
+
+@admin.register(Channel)
+class ChannelAdmin(admin.ModelAdmin):
+    list_display = ("name", "code", "kind", "active")
+    list_filter = ("kind", "active")
+    search_fields = ("name", "code")
+    inlines = [ChannelTokenInline]
+
+
+@admin.register(ChannelToken)
+class ChannelTokenAdmin(ReadOnlyAdmin):
+    """API keys are issued once through the service; only their digest is stored."""
+
+    list_display = ("channel", "prefix", "created_at", "last_used_at", "revoked_at")
+    list_filter = ("channel",)
+    list_select_related = ("channel",)
+    search_fields = ("prefix", "channel__code", "channel__name")
+    exclude = ("digest",)
+
+
+@admin.register(WebhookReceipt)
+class WebhookReceiptAdmin(ReadOnlyAdmin):
+    list_display = ("received_at", "channel", "signature")
+    list_filter = ("channel",)
+    list_select_related = ("channel",)
+    search_fields = ("signature",)
+    date_hierarchy = "received_at"
+
+
+# --- Customers ----------------------------------------------------------------
+
+
+class CustomerForm(forms.ModelForm):
+    class Meta:
+        model = Customer
+        fields = ("name", "phone", "email")
+
+    def clean_phone(self):
+        # Customers are matched by the normalised number; store it the same way.
+        return phone_normalise(self.cleaned_data["phone"])
+
+
+@admin.register(Customer)
+class CustomerAdmin(admin.ModelAdmin):
+    form = CustomerForm
+    list_display = ("name", "phone", "email", "created_at")
+    search_fields = ("name", "phone", "email")
+    date_hierarchy = "created_at"
+    readonly_fields = ("created_at",)
+
+
+# --- Orders -------------------------------------------------------------------
+
+
+class OrderLineInline(ReadOnlyInline):
+    model = OrderLine
+    fields = ("sku", "name", "unit_price", "quantity", "discount", "line_total")
+    readonly_fields = fields
+
+
+class OrderEventInline(ReadOnlyInline):
+    model = OrderEvent
+    fields = ("created_at", "kind", "from_status", "to_status", "who", "message")
+    readonly_fields = fields
+    ordering = ("created_at", "id")
+
+    def get_queryset(self, request):
+        return super().get_queryset(request).select_related("actor")
+
+    @admin.display(description=_("by"))
+    def who(self, event):
+        return event.who
+
+
+@admin.register(Order)
+class OrderAdmin(admin.ModelAdmin):
+    list_display = (
+        "number",
+        "placed_at",
+        "channel",
+        "customer",
+        "status",
+        "payment_status",
+        "payment_method",
+        "total",
+    )
+    list_filter = ("status", "payment_status", "channel", "payment_method")
+    list_select_related = ("channel", "customer")
+    search_fields = (
+        "number",
+        "external_id",
+        "customer__name",
+        "customer__phone",
+        "recipient_name",
+        "recipient_phone",
+    )
+    date_hierarchy = "placed_at"
+    inlines = [OrderLineInline, OrderEventInline]
+    actions = ["cancel_selected"]
+    fieldsets = (
+        (
+            None,
+            {
+                "fields": (
+                    ("number", "channel", "external_id"),
+                    "customer",
+                    ("status", "payment_status", "payment_method"),
+                    "placed_at",
+                    "problems",
+                )
+            },
+        ),
+        (
+            _("Ship to"),
+            {
+                "description": _(
+                    "Correct the recipient and address on the console's order page, "
+                    "so the change is checked and recorded."
+                ),
+                "fields": (
+                    ("recipient_name", "recipient_phone"),
+                    ("province", "city", "district"),
+                    ("address_detail", "postal_code"),
+                ),
+            },
+        ),
+        (
+            _("Money"),
+            {
+                "fields": (
+                    "currency",
+                    ("subtotal", "discount_total", "shipping_fee", "tax_total"),
+                    "total",
+                    "coupon_code",
+                )
+            },
+        ),
+        (
+            _("Other"),
+            {
+                "fields": (
+                    "buyer_note",
+                    "intake_fingerprint",
+                    ("created_at", "updated_at"),
+                )
+            },
+        ),
+    )
+    # Only the buyer's note is free text; everything else has a service behind it.
+    readonly_fields = tuple(
+        name
+        for section in fieldsets
+        for row in section[1]["fields"]
+        for name in (row if isinstance(row, tuple) else (row,))
+        if name != "buyer_note"
+    )
+
+    def has_add_permission(self, request):
+        return False  # orders come in through the channels and the phone-order page
+
+    def has_delete_permission(self, request, obj=None):
+        return False  # the stock ledger and payments point at orders
+
+    def has_cancel_permission(self, request):
+        codename = get_permission_codename("cancel", self.opts)
+        return request.user.has_perm(f"{self.opts.app_label}.{codename}")
+
+    @admin.action(description=_("Cancel selected orders"), permissions=["cancel"])
+    def cancel_selected(self, request, queryset):
+        cancelled = 0
+        for order in queryset.order_by("pk"):
+            try:
+                order_cancel(
+                    order=order,
+                    actor=request.user,
+                    reason=_("Cancelled in the admin."),
+                )
+            except OrderError as error:
+                self.message_user(request, str(error), level=messages.ERROR)
+            else:
+                cancelled += 1
+        if cancelled:
+            self.message_user(
+                request,
+                ngettext(
+                    "%(count)d order cancelled.",
+                    "%(count)d orders cancelled.",
+                    cancelled,
+                )
+                % {"count": cancelled},
+                level=messages.SUCCESS,
+            )
+
+
+@admin.register(OrderLine)
+class OrderLineAdmin(ReadOnlyAdmin):
+    list_display = ("order", "sku", "name", "unit_price", "quantity", "line_total")
+    list_select_related = ("order",)
+    search_fields = ("order__number", "sku", "name")
+
+
+@admin.register(OrderEvent)
+class OrderEventAdmin(ReadOnlyAdmin):
+    list_display = (
+        "created_at",
+        "order",
+        "kind",
+        "from_status",
+        "to_status",
+        "who",
+        "message",
+    )
+    list_filter = ("kind",)
+    list_select_related = ("order", "actor")
+    search_fields = ("order__number", "message", "actor_label", "actor__username")
+    date_hierarchy = "created_at"
+
+    @admin.display(description=_("by"))
+    def who(self, event):
+        return event.who
+
+
+# --- Marketplace imports ------------------------------------------------------
+
+
+class ImportRejectionInline(ReadOnlyInline):
+    model = ImportRejection
+    fields = ("row", "field", "code", "message")
+    readonly_fields = fields
+
+
+@admin.register(ImportBatch)
+class ImportBatchAdmin(ReadOnlyAdmin):
+    list_display = (
+        "original_name",
+        "channel",
+        "platform",
+        "status",
+        "rows_done",
+        "created_count",
+        "updated_count",
+        "unchanged_count",
+        "rejected_count",
+        "created_by",
+        "created_at",
+    )
+    list_filter = ("status", "channel", "platform")
+    list_select_related = ("channel", "created_by")
+    search_fields = ("original_name", "error")
+    date_hierarchy = "created_at"
+    inlines = [ImportRejectionInline]
+
+
+@admin.register(ImportRejection)
+class ImportRejectionAdmin(ReadOnlyAdmin):
+    list_display = ("batch", "row", "field", "code", "message")
+    list_filter = ("code",)
+    list_select_related = ("batch",)
+    search_fields = ("batch__original_name", "message")

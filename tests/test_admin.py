@@ -1,0 +1,160 @@
+"""The Django admin: every model of ours opens, ledgers stay read-only, the cancel action."""
+
+import pytest
+from django.contrib import admin
+from django.contrib.auth import get_user_model
+from django.contrib.messages import get_messages
+from django.urls import reverse
+
+from billing.services import payment_confirm
+from fulfillment.services import fulfillment_start, shipment_ship
+from inventory.models import Reservation, StockLevel, StockMovement
+from orders.models import ImportBatch, ImportRejection, Order
+from orders.roles import APPS
+from orders.services import channel_token_issue, webhook_receipt_record
+from tracking.models import TrackingStatus
+from tracking.services import tracking_event_record
+
+S = Order.Status
+OUR_MODELS = sorted(
+    (model for model in admin.site._registry if model._meta.app_label in APPS),
+    key=lambda model: model._meta.label,
+)
+
+
+@pytest.fixture
+def superuser(client, db):
+    """The test client, signed in as a superuser, reading English."""
+    user = get_user_model().objects.create_superuser("boss", "boss@example.com", "pw")
+    client.defaults["HTTP_ACCEPT_LANGUAGE"] = "en"
+    client.force_login(user)
+    return client
+
+
+@pytest.fixture
+def a_row_of_everything(place_order, carrier, channel):
+    """Orders in several states, so every model has at least one row."""
+    waiting = place_order(quantity=2)  # reserved after payment, never shipped
+    payment_confirm(order=waiting, method="alipay", amount=waiting.total, actor="t")
+    shipped = place_order(payment_method="cod")
+    (parcel,) = fulfillment_start(order=shipped, actor="test")
+    shipment_ship(shipment=parcel, carrier=carrier, tracking_number="SF1", actor="t")
+    tracking_event_record(
+        shipment=parcel,
+        status=TrackingStatus.IN_TRANSIT,
+        description="In transit",
+        actor="carrier:sf",
+    )
+    channel_token_issue(channel=channel)
+    webhook_receipt_record(channel=channel, signature="a" * 64)
+    batch = ImportBatch.objects.create(
+        channel=channel, file="imports/taobao.csv", original_name="taobao.csv"
+    )
+    ImportRejection.objects.create(
+        batch=batch, row=2, code="sku_unknown", message="Unknown SKU"
+    )
+
+
+def test_every_model_of_ours_is_registered():
+    labels = {model._meta.label for model in OUR_MODELS}
+    assert {
+        "orders.Order",
+        "orders.OrderEvent",
+        "inventory.StockMovement",
+        "fulfillment.Shipment",
+        "tracking.TrackingEvent",
+        "tracking.Notification",
+        "billing.Payment",
+    } <= labels
+
+
+@pytest.mark.parametrize("model", OUR_MODELS, ids=lambda m: m._meta.label)
+def test_the_list_and_the_page_of_every_model_open(
+    superuser, a_row_of_everything, model
+):
+    obj = model.objects.order_by("pk").first()
+    assert obj is not None, f"no {model._meta.label} row to show"
+    info = (model._meta.app_label, model._meta.model_name)
+    change_url = reverse("admin:{}_{}_change".format(*info), args=[obj.pk])
+
+    listing = superuser.get(reverse("admin:{}_{}_changelist".format(*info)))
+    assert listing.status_code == 200
+    assert change_url in listing.text
+
+    assert superuser.get(change_url).status_code == 200
+
+
+def test_the_list_search_and_filters_work(superuser, a_row_of_everything):
+    order = Order.objects.get(payment_method="cod")
+    response = superuser.get(
+        reverse("admin:orders_order_changelist"),
+        {"q": order.number, "status__exact": order.status},
+    )
+    assert list(response.context["cl"].result_list) == [order]
+
+
+@pytest.mark.parametrize(
+    "model", [StockMovement, Reservation], ids=lambda m: m._meta.label
+)
+def test_ledgers_cannot_be_added_or_deleted(superuser, model):
+    info = (model._meta.app_label, model._meta.model_name)
+    assert superuser.get(reverse("admin:{}_{}_add".format(*info))).status_code == 403
+
+
+def test_the_order_status_cannot_be_edited(superuser, place_order):
+    order = place_order()
+    response = superuser.get(reverse("admin:orders_order_change", args=[order.pk]))
+    form = response.context["adminform"].form
+    assert "status" not in form.fields
+    assert "payment_status" not in form.fields
+    assert "buyer_note" in form.fields
+
+
+def test_stock_figures_are_read_only(superuser, stocked_product):
+    level = StockLevel.objects.get(product=stocked_product)
+    url = reverse("admin:inventory_stocklevel_change", args=[level.pk])
+    superuser.post(url, {"on_hand": "999", "reserved": "0"})
+    level.refresh_from_db()
+    assert level.on_hand == 10
+
+
+def test_the_cancel_action_cancels_and_releases_the_stock(
+    superuser, place_order, stocked_product
+):
+    order = place_order(payment_method="cod", quantity=3)
+    level = StockLevel.objects.get(product=stocked_product)
+    assert level.reserved == 3
+    response = superuser.post(
+        reverse("admin:orders_order_changelist"),
+        {"action": "cancel_selected", "_selected_action": [order.pk]},
+        follow=True,
+    )
+    order.refresh_from_db()
+    level.refresh_from_db()
+    assert order.status == S.CANCELLED
+    assert (level.on_hand, level.reserved) == (10, 0)
+    assert not Reservation.objects.filter(order=order).exists()
+    assert [str(m) for m in get_messages(response.wsgi_request)] == [
+        "1 order cancelled."
+    ]
+
+
+def test_the_cancel_action_reports_each_order_it_cannot_cancel(
+    superuser, place_order, carrier
+):
+    gone = place_order(payment_method="cod")
+    (parcel,) = fulfillment_start(order=gone, actor="test")
+    shipment_ship(shipment=parcel, carrier=carrier, tracking_number="SF2", actor="t")
+    open_order = place_order(payment_method="cod")
+    response = superuser.post(
+        reverse("admin:orders_order_changelist"),
+        {"action": "cancel_selected", "_selected_action": [gone.pk, open_order.pk]},
+        follow=True,
+    )
+    assert [str(m) for m in get_messages(response.wsgi_request)] == [
+        f"Order {gone.number} cannot go from “Shipped” to “Cancelled”.",
+        "1 order cancelled.",
+    ]
+    gone.refresh_from_db()
+    open_order.refresh_from_db()
+    assert (gone.status, open_order.status) == (S.SHIPPED, S.CANCELLED)
