@@ -1,4 +1,13 @@
-from django.urls import path  # noqa: F401
+from django.urls import path
+
+from fulfillment import views
 
 app_name = "fulfillment"
-urlpatterns = []
+urlpatterns = [
+    path(
+        "orders/<str:number>/start/",
+        views.FulfillmentStartView.as_view(),
+        name="start",
+    ),
+    path("<int:pk>/ship/", views.ShipmentShipView.as_view(), name="ship"),
+]

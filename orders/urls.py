@@ -1,4 +1,39 @@
+from django.contrib.auth import views as auth_views
 from django.urls import path
 
+from orders import views
+
 app_name = "console"
-urlpatterns = []
+urlpatterns = [
+    path(
+        "login/",
+        auth_views.LoginView.as_view(redirect_authenticated_user=True),
+        name="login",
+    ),
+    path("logout/", auth_views.LogoutView.as_view(), name="logout"),
+    path("", views.DashboardView.as_view(), name="dashboard"),
+    path("orders/", views.OrderListView.as_view(), name="order_list"),
+    path("orders/new/", views.PhoneOrderCreateView.as_view(), name="order_new"),
+    path("orders/<str:number>/", views.OrderDetailView.as_view(), name="order_detail"),
+    path(
+        "orders/<str:number>/correct/",
+        views.OrderCorrectView.as_view(),
+        name="order_correct",
+    ),
+    path(
+        "orders/<str:number>/process/",
+        views.OrderProcessView.as_view(),
+        name="order_process",
+    ),
+    path(
+        "orders/<str:number>/complete/",
+        views.OrderCompleteView.as_view(),
+        name="order_complete",
+    ),
+    path(
+        "orders/<str:number>/cancel/",
+        views.OrderCancelView.as_view(),
+        name="order_cancel",
+    ),
+    path("orders/<str:number>/note/", views.OrderNoteView.as_view(), name="order_note"),
+]

@@ -1,6 +1,17 @@
-from django.urls import path  # noqa: F401
+from django.urls import path
+
+from tracking import views
 
 # Customer-facing pages, mounted at /track/ (namespace "track").
-public_patterns = []
+public_patterns = [
+    path("", views.TrackLookupView.as_view(), name="lookup"),
+    path("<str:number>/", views.TrackOrderView.as_view(), name="order"),
+]
 # Staff console pages, mounted at /console/tracking/ (namespace "tracking").
-console_patterns = []
+console_patterns = [
+    path(
+        "shipments/<int:shipment_id>/scans/",
+        views.ScanAddView.as_view(),
+        name="scan_add",
+    ),
+]

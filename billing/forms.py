@@ -1,0 +1,47 @@
+"""Console forms for recording money received."""
+
+from decimal import Decimal
+
+from django import forms
+from django.utils.translation import gettext_lazy as _
+
+from billing.models import Payment
+
+AMOUNT = {"max_digits": 12, "decimal_places": 2, "min_value": Decimal("0.01")}
+
+
+class PaymentConfirmForm(forms.Form):
+    """Money a prepaid order's customer paid, as finance sees it arrive."""
+
+    method = forms.ChoiceField(
+        label=_("Method"),
+        # Cash on delivery is recorded as a collection, marketplace money by import.
+        choices=[
+            (value, label)
+            for value, label in Payment.Method.choices
+            if value not in (Payment.Method.COD, Payment.Method.MARKETPLACE)
+        ],
+    )
+    amount = forms.DecimalField(label=_("Amount (¥)"), **AMOUNT)
+    reference = forms.CharField(
+        label=_("Reference"),
+        max_length=100,
+        required=False,
+        help_text=_("Transaction number from Alipay, WeChat Pay or the bank."),
+    )
+    note = forms.CharField(label=_("Note"), max_length=300, required=False)
+
+    @classmethod
+    def for_order(cls, order, **kwargs):
+        return cls(initial={"amount": order.total}, **kwargs)
+
+
+class CodCollectionForm(forms.Form):
+    """Cash the courier collected when the parcel was delivered."""
+
+    amount = forms.DecimalField(label=_("Amount collected (¥)"), **AMOUNT)
+    note = forms.CharField(label=_("Note"), max_length=300, required=False)
+
+    @classmethod
+    def for_order(cls, order, **kwargs):
+        return cls(initial={"amount": order.total}, **kwargs)

@@ -1,0 +1,207 @@
+"""Console forms for orders: the list filters, the order actions, phone order entry."""
+
+from decimal import Decimal
+
+from django import forms
+from django.conf import settings
+from django.core.validators import MaxValueValidator
+from django.utils.translation import gettext_lazy as _
+
+from orders.models import Channel, Order
+from orders.phones import phone_is_valid
+from orders.selectors import product_for_code
+from orders.services import LineInput, OrderInput
+
+
+class OrderFilterForm(forms.Form):
+    """The order list's filters, sent as GET parameters."""
+
+    q = forms.CharField(
+        label=_("Search"),
+        required=False,
+        widget=forms.SearchInput(
+            attrs={"placeholder": _("Order number, name, phone or last 4 digits")}
+        ),
+    )
+    status = forms.ChoiceField(
+        label=_("Status"),
+        required=False,
+        choices=[("", _("All statuses")), *Order.Status.choices],
+    )
+    channel = forms.ModelChoiceField(
+        label=_("Channel"),
+        required=False,
+        queryset=Channel.objects.order_by("name"),
+        empty_label=_("All channels"),
+    )
+    date_from = forms.DateField(
+        label=_("Placed from"),
+        required=False,
+        widget=forms.DateInput(attrs={"type": "date"}),
+    )
+    date_to = forms.DateField(
+        label=_("Placed until"),
+        required=False,
+        widget=forms.DateInput(attrs={"type": "date"}),
+    )
+
+    def filters(self) -> dict:
+        """Return the valid filters as arguments for ``orders.selectors.order_list``."""
+        if not self.is_valid():
+            return {}
+        return {name: value for name, value in self.cleaned_data.items() if value}
+
+
+class AddressFields(forms.Form):
+    province = forms.CharField(label=_("Province"), max_length=32, required=False)
+    city = forms.CharField(label=_("City"), max_length=32, required=False)
+    district = forms.CharField(label=_("District"), max_length=32, required=False)
+    address_detail = forms.CharField(
+        label=_("Street address"), max_length=200, required=False
+    )
+    postal_code = forms.CharField(label=_("Postal code"), max_length=6, required=False)
+
+
+class OrderCorrectForm(AddressFields):
+    """Recipient and address as corrected by staff; checked again by the order service."""
+
+    field_order = ["recipient_name", "recipient_phone"]
+
+    recipient_name = forms.CharField(label=_("Recipient"), max_length=100)
+    recipient_phone = forms.CharField(label=_("Recipient phone"), max_length=20)
+
+    @classmethod
+    def for_order(cls, order: Order, **kwargs):
+        fields = ("recipient_name", "recipient_phone", *AddressFields.base_fields)
+        return cls(initial={name: getattr(order, name) for name in fields}, **kwargs)
+
+
+class OrderCancelForm(forms.Form):
+    reason = forms.CharField(
+        label=_("Reason"),
+        max_length=300,
+        widget=forms.TextInput(attrs={"placeholder": _("Why is it cancelled?")}),
+    )
+
+
+class OrderNoteForm(forms.Form):
+    text = forms.CharField(
+        label=_("Note"), max_length=500, widget=forms.Textarea(attrs={"rows": 2})
+    )
+
+
+class PhoneOrderForm(AddressFields):
+    """The customer, address and payment of an order taken on the phone."""
+
+    field_order = ["customer_name", "phone", "email"]
+
+    customer_name = forms.CharField(
+        label=_("Customer name"),
+        max_length=100,
+        widget=forms.TextInput(attrs={"autofocus": True, "autocomplete": "off"}),
+    )
+    phone = forms.CharField(
+        label=_("Phone"),
+        max_length=20,
+        widget=forms.TextInput(attrs={"inputmode": "tel", "autocomplete": "off"}),
+    )
+    email = forms.EmailField(label=_("Email"), required=False)
+    payment_method = forms.ChoiceField(
+        label=_("Payment"),
+        choices=Order.PaymentMethod.choices,
+        initial=Order.PaymentMethod.PREPAID,
+        widget=forms.RadioSelect,
+    )
+    shipping_fee = forms.DecimalField(
+        label=_("Shipping fee (¥)"),
+        max_digits=10,
+        decimal_places=2,
+        min_value=Decimal("0"),
+        initial=Decimal("0.00"),
+    )
+    buyer_note = forms.CharField(
+        label=_("Buyer note"),
+        max_length=500,
+        required=False,
+        widget=forms.Textarea(attrs={"rows": 2}),
+    )
+
+    def clean_phone(self):
+        phone = self.cleaned_data["phone"]
+        if not phone_is_valid(phone):
+            raise forms.ValidationError(
+                _("Enter a valid phone number, such as 13800138000.")
+            )
+        return phone
+
+    def order_input(self, *, channel: Channel, lines) -> OrderInput:
+        """Return the service input for this form and its valid line formset."""
+        data = self.cleaned_data
+        return OrderInput(
+            channel=channel,
+            customer_name=data["customer_name"],
+            customer_phone=data["phone"],
+            customer_email=data["email"],
+            lines=[
+                LineInput(line["product"], line["quantity"])
+                for line in lines.cleaned_data
+                if line
+            ],
+            payment_method=data["payment_method"],
+            address={name: data[name] for name in AddressFields.base_fields},
+            buyer_note=data["buyer_note"],
+            shipping_fee=data["shipping_fee"],
+        )
+
+
+class OrderLineForm(forms.Form):
+    """One line of a phone order: a product by SKU or barcode, and how many."""
+
+    code = forms.CharField(
+        label=_("SKU or barcode"),
+        max_length=64,
+        widget=forms.TextInput(
+            attrs={"list": "products", "autocomplete": "off", "class": "code"}
+        ),
+    )
+    quantity = forms.IntegerField(
+        label=_("Quantity"),
+        min_value=1,
+        initial=1,
+        widget=forms.NumberInput(attrs={"class": "qty"}),
+    )
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        most = settings.ORDER_LINE_MAX_QUANTITY
+        self.fields["quantity"].validators.append(MaxValueValidator(most))
+        self.fields["quantity"].widget.attrs["max"] = most
+
+    def clean_code(self):
+        code = self.cleaned_data["code"].strip()
+        product = product_for_code(code)
+        if product is None:
+            raise forms.ValidationError(
+                _("No product on sale has SKU or barcode “%(code)s”."),
+                code="unknown_sku",
+                params={"code": code},
+            )
+        self.cleaned_data["product"] = product
+        return code
+
+    def has_changed(self):
+        # A row is filled in when it names a product; a quantity alone is the default.
+        return bool(self.data.get(self.add_prefix("code"), "").strip())
+
+
+class BaseOrderLineFormSet(forms.BaseFormSet):
+    def clean(self):
+        if any(self.errors):
+            return
+        if not any(form.cleaned_data for form in self.forms):
+            raise forms.ValidationError(_("Add at least one product."), code="no_lines")
+
+
+OrderLineFormSet = forms.formset_factory(
+    OrderLineForm, formset=BaseOrderLineFormSet, extra=5, max_num=50
+)

@@ -1,0 +1,245 @@
+"""The staff console's order pages. Each view parses input, calls one service, renders."""
+
+from django.contrib import messages
+from django.contrib.auth.mixins import LoginRequiredMixin, PermissionRequiredMixin
+from django.http import Http404
+from django.shortcuts import get_object_or_404, redirect
+from django.utils.translation import gettext as _
+from django.views import View
+from django.views.generic import ListView, TemplateView
+
+from billing.forms import CodCollectionForm, PaymentConfirmForm
+from billing.selectors import payments_for_order
+from fulfillment.forms import ShipmentShipForm
+from fulfillment.selectors import shipments_for_order
+from orders.exceptions import OrderError
+from orders.forms import (
+    OrderCancelForm,
+    OrderCorrectForm,
+    OrderFilterForm,
+    OrderLineFormSet,
+    OrderNoteForm,
+    PhoneOrderForm,
+)
+from orders.models import Order
+from orders.selectors import (
+    dashboard_summary,
+    order_actions,
+    order_for_console,
+    order_list,
+    order_problem_messages,
+    phone_channel,
+    products_for_sale,
+)
+from orders.services import (
+    order_cancel,
+    order_complete,
+    order_correct,
+    order_create,
+    order_note_add,
+    order_process,
+)
+
+
+class ConsoleView(LoginRequiredMixin, PermissionRequiredMixin):
+    """A console page: signed-in staff only; without the permission, 403."""
+
+    permission_required = "orders.view_order"
+
+
+class DashboardView(ConsoleView, TemplateView):
+    template_name = "orders/dashboard.html"
+
+    def get_context_data(self, **kwargs):
+        return super().get_context_data(summary=dashboard_summary(), **kwargs)
+
+
+class OrderListView(ConsoleView, ListView):
+    template_name = "orders/order_list.html"
+    context_object_name = "orders"
+    paginate_by = 50
+
+    def get_queryset(self):
+        self.filter_form = OrderFilterForm(self.request.GET or None)
+        return order_list(**self.filter_form.filters())
+
+    def get_context_data(self, **kwargs):
+        return super().get_context_data(filter_form=self.filter_form, **kwargs)
+
+
+# How the order page shows each action's form; actions not listed are a bare button.
+ACTION_FORMS = {
+    "confirm_payment": lambda order, action: PaymentConfirmForm.for_order(order),
+    "cod": lambda order, action: CodCollectionForm.for_order(order),
+    "ship": lambda order, action: ShipmentShipForm(
+        initial={"weight_kg": action.shipment.weight_kg or None}
+    ),
+    "correct": lambda order, action: OrderCorrectForm.for_order(order),
+    "cancel": lambda order, action: OrderCancelForm(),
+    "note": lambda order, action: OrderNoteForm(),
+}
+
+
+class OrderDetailView(ConsoleView, TemplateView):
+    template_name = "orders/order_detail.html"
+
+    def get_context_data(self, **kwargs):
+        order = order_for_console(self.kwargs["number"])
+        if order is None:
+            raise Http404(_("No such order."))
+        shipments = list(shipments_for_order(order))
+        actions = order_actions(order, self.request.user, shipments=shipments)
+        panels = []
+        for action in actions:
+            form = None
+            if action.name in ACTION_FORMS:
+                form = ACTION_FORMS[action.name](order, action)
+                form.auto_id = (
+                    f"{action.name}{action.shipment.pk if action.shipment else ''}_%s"
+                )
+            panels.append({"action": action, "form": form})
+        return super().get_context_data(
+            order=order,
+            shipments=shipments,
+            payments=payments_for_order(order),
+            problems=order_problem_messages(order),
+            actions=panels,
+            **kwargs,
+        )
+
+
+def form_errors_text(form) -> str:
+    """Return a form's errors as one line for a message."""
+    parts = []
+    for name, errors in form.errors.items():
+        label = form.fields[name].label if name in form.fields else ""
+        text = " ".join(str(error) for error in errors)
+        parts.append(f"{label}: {text}" if label else text)
+    return " ".join(parts)
+
+
+class OrderActionView(ConsoleView, View):
+    """Run one order service on a POST, say how it went, and go back to the order."""
+
+    http_method_names = ["post"]
+    form_class = None
+
+    def post(self, request, number):
+        order = get_object_or_404(Order, number=number)
+        form = self.form_class(request.POST) if self.form_class else None
+        if form is not None and not form.is_valid():
+            messages.error(request, form_errors_text(form))
+            return redirect(order)
+        try:
+            text = self.perform(order, form.cleaned_data if form else {})
+        except OrderError as error:
+            messages.error(request, str(error))
+        else:
+            messages.success(request, text)
+        return redirect(order)
+
+    def perform(self, order, data) -> str:
+        """Call the service; return the success message."""
+        raise NotImplementedError
+
+
+def _now_status(order) -> str:
+    return _("Order %(number)s is now “%(status)s”.") % {
+        "number": order.number,
+        "status": order.get_status_display(),
+    }
+
+
+class OrderCorrectView(OrderActionView):
+    permission_required = "orders.change_order"
+    form_class = OrderCorrectForm
+
+    def perform(self, order, data):
+        order = order_correct(order=order, changes=data, actor=self.request.user)
+        return _now_status(order)
+
+
+class OrderProcessView(OrderActionView):
+    permission_required = "orders.change_order"
+
+    def perform(self, order, data):
+        order = order_process(order=order, actor=self.request.user)
+        if order.status == Order.Status.BACKORDERED:
+            return _("Still not enough stock; the order stays backordered.")
+        return _now_status(order)
+
+
+class OrderCompleteView(OrderActionView):
+    permission_required = "orders.complete_order"
+
+    def perform(self, order, data):
+        return _now_status(order_complete(order=order, actor=self.request.user))
+
+
+class OrderCancelView(OrderActionView):
+    permission_required = "orders.cancel_order"
+    form_class = OrderCancelForm
+
+    def perform(self, order, data):
+        order = order_cancel(
+            order=order, actor=self.request.user, reason=data["reason"]
+        )
+        return _now_status(order)
+
+
+class OrderNoteView(OrderActionView):
+    permission_required = "orders.change_order"
+    form_class = OrderNoteForm
+
+    def perform(self, order, data):
+        order_note_add(order=order, text=data["text"], actor=self.request.user)
+        return _("Note added.")
+
+
+class PhoneOrderCreateView(ConsoleView, TemplateView):
+    """A clerk books an order while the customer is on the phone."""
+
+    permission_required = "orders.add_order"
+    template_name = "orders/order_form.html"
+
+    def get(self, request):
+        return self.show(PhoneOrderForm(), OrderLineFormSet(prefix="lines"))
+
+    def post(self, request):
+        form = PhoneOrderForm(request.POST)
+        lines = OrderLineFormSet(request.POST, prefix="lines")
+        channel = phone_channel()
+        if channel is not None and form.is_valid() and lines.is_valid():
+            try:
+                order = order_create(
+                    data=form.order_input(channel=channel, lines=lines),
+                    actor=request.user,
+                )
+            except OrderError as error:
+                messages.error(request, str(error))
+            else:
+                messages.success(
+                    request,
+                    _("Order %(number)s created: %(status)s.")
+                    % {"number": order.number, "status": order.get_status_display()},
+                )
+                return redirect(order)
+        return self.show(form, lines)
+
+    def show(self, form, lines):
+        channel = phone_channel()
+        if channel is None:
+            messages.error(
+                self.request,
+                _(
+                    "There is no active phone channel. Ask an administrator to add a channel of kind “Phone”."
+                ),
+            )
+        return self.render_to_response(
+            self.get_context_data(
+                form=form,
+                lines=lines,
+                channel=channel,
+                products=products_for_sale(),
+            )
+        )
