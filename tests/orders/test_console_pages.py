@@ -266,7 +266,7 @@ def test_finance_sees_confirm_payment_but_not_start_picking(
     client.force_login(member(FINANCE))
     response = client.get(waiting.get_absolute_url())
     assert action_names(response) == ["confirm_payment"]
-    assert "Confirm payment" in response.content.decode()
+    assert "确认收款" in response.content.decode()  # Chinese by default
     assert action_names(client.get(ready.get_absolute_url())) == []
 
 
