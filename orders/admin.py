@@ -13,6 +13,7 @@ from django.utils.translation import ngettext
 from orders.exceptions import OrderError
 from orders.models import (
     Channel,
+    ChannelListing,
     ChannelToken,
     Customer,
     ImportBatch,
@@ -69,6 +70,30 @@ class ChannelAdmin(admin.ModelAdmin):
     list_filter = ("kind", "active")
     search_fields = ("name", "code")
     inlines = [ChannelTokenInline]
+    fieldsets = (
+        (None, {"fields": ("name", "code", "kind", "active", "webhook_secret")}),
+        (
+            _("Marketplace file imports"),
+            {
+                "description": _(
+                    "Leave both empty to recognise Taobao, JD and Pinduoduo exports by "
+                    "their headers. A custom mapping (JSON) reads another platform's export."
+                ),
+                "fields": ("import_platform", "import_mapping"),
+            },
+        ),
+    )
+
+
+@admin.register(ChannelListing)
+class ChannelListingAdmin(admin.ModelAdmin):
+    """Which of our products a marketplace's outer id, item id or title stands for."""
+
+    list_display = ("code", "product", "channel")
+    list_filter = ("channel",)
+    list_select_related = ("product", "channel")
+    search_fields = ("code", "product__sku", "product__name")
+    autocomplete_fields = ("product",)
 
 
 @admin.register(ChannelToken)
@@ -289,7 +314,7 @@ class OrderEventAdmin(ReadOnlyAdmin):
 
 class ImportRejectionInline(ReadOnlyInline):
     model = ImportRejection
-    fields = ("row", "field", "code", "message")
+    fields = ("row", "file", "field", "code", "message")
     readonly_fields = fields
 
 
@@ -317,7 +342,7 @@ class ImportBatchAdmin(ReadOnlyAdmin):
 
 @admin.register(ImportRejection)
 class ImportRejectionAdmin(ReadOnlyAdmin):
-    list_display = ("batch", "row", "field", "code", "message")
+    list_display = ("batch", "row", "file", "field", "code", "message")
     list_filter = ("code",)
     list_select_related = ("batch",)
     search_fields = ("batch__original_name", "message")

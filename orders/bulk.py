@@ -16,7 +16,7 @@ from orders.events import Actor
 from orders.exceptions import OrderError
 from orders.lifecycle import order_transition_unsaved
 from orders.models import Customer, Order, OrderEvent, OrderLine
-from orders.phones import phone_normalise
+from orders.phones import phone_is_valid, phone_normalise
 from orders.services import (
     OrderInput,
     new_order_number,
@@ -41,12 +41,18 @@ class BulkResult:
     errors: dict[int, str]  # item index → why it was not created
 
 
+def _customer_phone(item: BulkItem) -> str:
+    """The customer's normalised phone; "" when not a valid number (see customer_match_or_create)."""
+    phone = item.data.customer_phone
+    return phone_normalise(phone) if phone_is_valid(phone) else ""
+
+
 def _customers(items: list[BulkItem]) -> dict[str, Customer]:
-    phones = {phone_normalise(i.data.customer_phone) for i in items} - {""}
+    phones = {_customer_phone(i) for i in items} - {""}
     known = {c.phone: c for c in Customer.objects.filter(phone__in=phones)}
     new = {}
     for item in items:
-        phone = phone_normalise(item.data.customer_phone)
+        phone = _customer_phone(item)
         if phone and phone not in known and phone not in new:
             new[phone] = Customer(
                 name=item.data.customer_name,
@@ -80,8 +86,7 @@ def orders_create_bulk(*, items: list[BulkItem], actor: Actor) -> BulkResult:
     customers = _customers(items)
     built, errors = [], {}
     for index, item in enumerate(items):
-        phone = phone_normalise(item.data.customer_phone)
-        customer = customers.get(phone) or Customer(
+        customer = customers.get(_customer_phone(item)) or Customer(
             name=item.data.customer_name, email=item.data.customer_email
         )
         try:

@@ -1,6 +1,7 @@
 from decimal import Decimal
 
 from django.conf import settings
+from django.core.exceptions import ValidationError
 from django.db import models
 from django.db.models import F, Q
 from django.db.models.functions import Round
@@ -27,6 +28,13 @@ class Channel(models.Model):
     active = models.BooleanField(_("active"), default=True)
     # Shared secret for pushed orders (HMAC-SHA256); empty: pushes are refused.
     webhook_secret = models.CharField(_("webhook secret"), max_length=128, blank=True)
+    # Marketplace file imports: the platform of this store's exports ("taobao",
+    # "jd", "pinduoduo"; empty: found from the headers), or a column mapping of
+    # its own for another platform (see orders/adapters/marketplaces.py).
+    import_platform = models.CharField(_("export format"), max_length=16, blank=True)
+    import_mapping = models.JSONField(
+        _("custom column mapping"), default=dict, blank=True
+    )
 
     class Meta:
         verbose_name = _("channel")
@@ -35,6 +43,23 @@ class Channel(models.Model):
 
     def __str__(self):
         return self.name
+
+    def clean(self):
+        from orders.adapters.marketplace_files import MarketplaceFileError
+        from orders.adapters.marketplaces import BUILT_IN, mapping_validate
+
+        if self.import_platform and self.import_platform not in BUILT_IN:
+            raise ValidationError(
+                {
+                    "import_platform": _("Known formats: %(formats)s.")
+                    % {"formats": ", ".join(BUILT_IN)}
+                }
+            )
+        if self.import_mapping:
+            try:
+                mapping_validate(self.import_mapping)
+            except MarketplaceFileError as exc:
+                raise ValidationError({"import_mapping": str(exc)}) from exc
 
 
 class ChannelToken(models.Model):
@@ -178,6 +203,14 @@ class Order(models.Model):
         _("intake fingerprint"), max_length=64, blank=True
     )
     problems = models.JSONField(_("problems"), default=list, blank=True)
+    import_batch = models.ForeignKey(
+        "orders.ImportBatch",
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="orders_created",
+        verbose_name=_("created by import"),
+    )
     placed_at = models.DateTimeField(
         _("placed at"), default=timezone.now, db_index=True
     )
@@ -366,6 +399,9 @@ class ImportBatch(models.Model):
         _("status"), max_length=8, choices=Status.choices, default=Status.PENDING
     )
     rows_done = models.PositiveIntegerField(_("rows read"), default=0)
+    # Counted before the rows are read, for the progress bar; a CSV cell with a
+    # line break makes it a little high.
+    rows_total = models.PositiveIntegerField(_("rows in file"), default=0)
     created_count = models.PositiveIntegerField(_("created"), default=0)
     updated_count = models.PositiveIntegerField(_("updated"), default=0)
     unchanged_count = models.PositiveIntegerField(_("unchanged"), default=0)
@@ -391,6 +427,39 @@ class ImportBatch(models.Model):
         return f"{self.original_name} ({self.get_status_display()})"
 
 
+class ChannelListing(models.Model):
+    """A marketplace's name for one of our products: its outer id, item id or title.
+
+    Imports match a platform line by SKU code first, then through these.
+    """
+
+    channel = models.ForeignKey(
+        Channel,
+        on_delete=models.CASCADE,
+        related_name="listings",
+        verbose_name=_("channel"),
+    )
+    code = models.CharField(_("platform code or title"), max_length=200)
+    product = models.ForeignKey(
+        "inventory.Product",
+        on_delete=models.CASCADE,
+        related_name="listings",
+        verbose_name=_("product"),
+    )
+
+    class Meta:
+        verbose_name = _("marketplace listing")
+        verbose_name_plural = _("marketplace listings")
+        constraints = [
+            models.UniqueConstraint(
+                fields=["channel", "code"], name="listing_code_unique_per_channel"
+            )
+        ]
+
+    def __str__(self):
+        return f"{self.channel}: {self.code} → {self.product}"
+
+
 class ImportRejection(models.Model):
     """A row of an import that was not taken, with its row number and why."""
 
@@ -401,6 +470,8 @@ class ImportRejection(models.Model):
         verbose_name=_("import"),
     )
     row = models.PositiveIntegerField(_("row"))
+    # "" for the orders file, "items" for a Taobao 宝贝报表 uploaded with it.
+    file = models.CharField(_("file"), max_length=8, blank=True)
     field = models.CharField(_("field"), max_length=40, blank=True)
     code = models.CharField(_("code"), max_length=40)
     message = models.CharField(_("reason"), max_length=300)

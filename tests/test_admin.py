@@ -8,8 +8,8 @@ from django.urls import reverse
 
 from billing.services import payment_confirm
 from fulfillment.services import fulfillment_start, shipment_ship
-from inventory.models import Reservation, StockLevel, StockMovement
-from orders.models import ImportBatch, ImportRejection, Order
+from inventory.models import Product, Reservation, StockLevel, StockMovement
+from orders.models import ChannelListing, ImportBatch, ImportRejection, Order
 from orders.roles import APPS
 from orders.services import channel_token_issue, webhook_receipt_record
 from tracking.models import TrackingStatus
@@ -52,6 +52,9 @@ def a_row_of_everything(place_order, carrier, channel):
     )
     ImportRejection.objects.create(
         batch=batch, row=2, code="sku_unknown", message="Unknown SKU"
+    )
+    ChannelListing.objects.create(
+        channel=channel, code="红茶礼盒", product=Product.objects.first()
     )
 
 

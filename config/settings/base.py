@@ -154,6 +154,10 @@ CELERY_BEAT_SCHEDULE = {
         "task": "tracking.tasks.notifications_flush",
         "schedule": env.float("NOTIFICATIONS_FLUSH_SECONDS", default=60.0),
     },
+    "imports-resume": {
+        "task": "orders.tasks.imports_resume",
+        "schedule": 120.0,
+    },
 }
 
 # Notifications stuck in the outbox for this long are sent again by the

@@ -282,6 +282,38 @@ def open_table(file_obj) -> Table:
     return _csv_table(stream)
 
 
+def row_estimate(file_obj) -> int:
+    """Return about how many data rows the file holds, for a progress bar.
+
+    A CSV's line breaks are counted (a quoted cell with a break inside counts twice);
+    an XLSX's stated sheet size is trusted. 0 when it cannot tell.
+    """
+    stream = _seekable(file_obj)
+    try:
+        if stream.read(4).startswith(XLSX_MAGIC):
+            from openpyxl import load_workbook
+
+            stream.seek(0)
+            try:
+                workbook = load_workbook(stream, read_only=True)
+                rows = workbook.worksheets[0].max_row or 0
+                workbook.close()
+            except Exception:  # openpyxl raises many kinds; it is only an estimate
+                return 0
+            return max(rows - 1, 0)
+        stream.seek(0)
+        breaks, last = 0, b"\n"
+        while chunk := stream.read(CHUNK):
+            breaks += chunk.count(b"\n")
+            last = chunk[-1:]
+        return max(breaks - (last == b"\n"), 0)
+    finally:
+        if isinstance(file_obj, (str, Path)):
+            stream.close()
+        else:
+            stream.seek(0)
+
+
 def _header_and_rows(rows: Iterator[Sequence]) -> tuple[list[str], Iterator]:
     numbered = enumerate(rows, start=1)
     for number, cells in numbered:

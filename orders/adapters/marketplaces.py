@@ -52,7 +52,9 @@ fallbacks: when a file has several of them, a row takes the first non-blank one
   province, city, district, address_detail, postal_code, paid_amount, shipping_fee,
   goods_amount, total_amount (goods + shipping before discounts), discount,
   seller_discount, platform_discount, placed_at, paid_at, buyer_note, seller_note,
-  closed_reason, tracking_number, carrier, shop_name, item_summary.
+  closed_reason, tracking_number, carrier, shop_name, item_summary, item_count,
+  item_kinds (an order report without items: one kind of item becomes one line
+  titled item_summary, its SKU left for the importer to map by title).
 - line: sku, title, spec, product_id, quantity, unit_price, line_amount (price × quantity,
   used when there is no unit price).
 
@@ -102,7 +104,7 @@ MONEY_FIELDS = frozenset(
     }
 )
 DATETIME_FIELDS = frozenset({"placed_at", "paid_at"})
-QUANTITY_FIELDS = frozenset({"quantity"})
+QUANTITY_FIELDS = frozenset({"quantity", "item_count", "item_kinds"})
 ORDER_FIELDS = (
     "external_id",
     "status",
@@ -131,6 +133,8 @@ ORDER_FIELDS = (
     "carrier",
     "shop_name",
     "item_summary",
+    "item_count",
+    "item_kinds",
 )
 LINE_FIELDS = (
     "sku",
@@ -168,6 +172,8 @@ TAOBAO = {
         "carrier": ["物流公司"],
         "shop_name": ["店铺名称"],
         "item_summary": ["宝贝标题"],
+        "item_count": ["宝贝总数量"],
+        "item_kinds": ["宝贝种类"],
     },
     "required": [
         "external_id",
@@ -766,6 +772,10 @@ class OrderStream:
                 order.lines.append(_line(values, number))
         elif item_lines:
             order.lines.extend(item_lines)
+        elif first.get("item_kinds") == 1 and first.get("item_count"):
+            # A Taobao 订单报表 alone: one kind of item is one line, its title the
+            # listing's, its price the goods amount over the count.
+            order.lines.append(_summary_line(order, first, row=group[0][0]))
         if order.goods_amount is None and order.lines:
             amounts = [line.line_total for line in order.lines]
             if None not in amounts:
@@ -803,6 +813,18 @@ def _line(values: dict, number: int) -> MarketplaceLine | None:
         spec=values.get("spec", ""),
         product_id=values.get("product_id", ""),
         row=number,
+    )
+
+
+def _summary_line(order: MarketplaceOrder, first: dict, row: int) -> MarketplaceLine:
+    count = first["item_count"]
+    goods = order.goods_amount
+    return MarketplaceLine(
+        sku="",
+        title=order.item_summary,
+        quantity=count,
+        unit_price=None if goods is None else (goods / count).quantize(Decimal("0.01")),
+        row=row,
     )
 
 

@@ -265,11 +265,25 @@ def test_taobao_bad_rows_are_rejected_with_their_row_numbers():
     assert stream.rows_read == 9
 
 
-def test_taobao_report_without_items_file_flags_the_missing_lines():
+def test_taobao_report_without_items_file_reads_one_kind_of_item_as_one_line():
     orders, _errors = records(read_orders(fixture("taobao_orders_gbk.csv")))
     order = orders["3391234567890123456"]
+    assert order.lines == [
+        MarketplaceLine(
+            sku="",
+            title="纯棉T恤 红色 M",
+            quantity=1,
+            unit_price=Decimal("59.00"),
+            row=2,
+        )
+    ]
+    assert codes(order) == ["sku_missing"]
+
+
+def test_taobao_report_without_items_or_item_kinds_flags_the_missing_lines():
+    orders, _errors = records(read_orders(fixture("taobao_orders_bom.csv")))
+    order = orders["1001"]
     assert order.lines == []
-    assert order.item_summary == "纯棉T恤 红色 M"
     assert codes(order) == ["no_lines"]
 
 

@@ -1,0 +1,41 @@
+"""Thin tasks: they take ids, call a service, and retry with backoff."""
+
+from datetime import timedelta
+
+from celery import shared_task
+from django.db import OperationalError
+from django.utils import timezone
+
+from orders import imports
+from orders.models import ImportBatch
+
+# A batch still waiting this long lost its broker message; it is queued again.
+IMPORT_REQUEUE_AFTER = timedelta(minutes=2)
+
+
+@shared_task(
+    bind=True,
+    autoretry_for=(OperationalError,),
+    retry_backoff=10,
+    retry_backoff_max=300,
+    retry_jitter=True,
+    max_retries=5,
+)
+def import_batch_run_task(self, batch_id: int):
+    """Run one marketplace import; running it twice imports nothing twice."""
+    batch = imports.import_batch_run(batch_id=batch_id)
+    return batch.status
+
+
+@shared_task
+def imports_resume():
+    """Queue again the imports whose broker message was lost (the batch row is the outbox)."""
+    waiting = list(
+        ImportBatch.objects.filter(
+            status=ImportBatch.Status.PENDING,
+            created_at__lt=timezone.now() - IMPORT_REQUEUE_AFTER,
+        ).values_list("pk", flat=True)
+    )
+    for batch_id in waiting:
+        import_batch_run_task.delay(batch_id)
+    return len(waiting)
