@@ -6,6 +6,7 @@ batched. Customers of marketplace orders are told by the platform, so no message
 queued here.
 """
 
+import json
 from dataclasses import dataclass
 
 from django.db import transaction
@@ -68,16 +69,23 @@ def _customers(items: list[BulkItem]) -> dict[str, Customer]:
 
 
 def _allot_numbers(orders: list[Order]):
-    numbers = {}
-    while len(numbers) < len(orders):
-        for order in orders:
-            if order.number not in numbers:
-                order.number = new_order_number(order.placed_at)
-        wanted = {o.number for o in orders}
-        taken = set(
+    """Give each order a number no other order has, in the database or in this batch."""
+    pending = orders
+    taken: set[str] = set()
+    while pending:
+        for order in pending:
+            order.number = new_order_number(order.placed_at)
+        wanted = {o.number for o in pending}
+        taken |= set(
             Order.objects.filter(number__in=wanted).values_list("number", flat=True)
         )
-        numbers = {o.number: o for o in orders if o.number not in taken}
+        retry = []
+        for order in pending:
+            if order.number in taken:
+                retry.append(order)
+            else:
+                taken.add(order.number)
+        pending = retry
 
 
 @transaction.atomic
@@ -101,7 +109,7 @@ def orders_create_bulk(*, items: list[BulkItem], actor: Actor) -> BulkResult:
         [o.customer for o, _lines in built if o.customer.pk is None]
     )
     for order, _lines in built:
-        order.customer_id = order.customer.pk
+        order.customer = order.customer  # takes the new pk; keeps the cached row
     orders = [order for order, _lines in built]
     _allot_numbers(orders)
     Order.objects.bulk_create(orders)
@@ -111,9 +119,19 @@ def orders_create_bulk(*, items: list[BulkItem], actor: Actor) -> BulkResult:
     OrderLine.objects.bulk_create(line for _order, lines in built for line in lines)
     events = [order_created_event(order=order, actor=actor) for order in orders]
     events += _process(built, actor)
-    Order.objects.bulk_update(orders, ["status", "problems"])
+    _save_outcomes(orders)
     OrderEvent.objects.bulk_create(events)
     return BulkResult(orders=orders, errors=errors)
+
+
+def _save_outcomes(orders: list[Order]):
+    """Write where processing took each order: one UPDATE per outcome, not per order."""
+    outcomes: dict[tuple[str, str], tuple[list, list[int]]] = {}
+    for order in orders:
+        key = (order.status, json.dumps(order.problems, sort_keys=True))
+        outcomes.setdefault(key, (order.problems, []))[1].append(order.pk)
+    for (status, _key), (problems, ids) in outcomes.items():
+        Order.objects.filter(pk__in=ids).update(status=status, problems=problems)
 
 
 def _process(built, actor) -> list[OrderEvent]:

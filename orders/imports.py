@@ -12,6 +12,7 @@ rows land. Importing the same file again finds every order unchanged.
 import logging
 from collections.abc import Callable
 from dataclasses import dataclass, field
+from dataclasses import fields as dataclass_fields
 from decimal import Decimal
 
 from django.db import IntegrityError, transaction
@@ -22,7 +23,12 @@ from billing.models import Payment
 from billing.services import payment_confirm, payments_record_marketplace
 from inventory.models import Product
 from orders.adapters.marketplace_files import MarketplaceFileError, row_estimate
-from orders.adapters.marketplaces import MarketplaceOrder, RowError, read_orders
+from orders.adapters.marketplaces import (
+    MarketplaceOrder,
+    RowError,
+    jsonable,
+    read_orders,
+)
 from orders.addresses import address_parse
 from orders.bulk import BulkItem, orders_create_bulk
 from orders.exceptions import OrderError
@@ -199,12 +205,26 @@ def _rejection(batch, row, error: RowError | None = None, **fields) -> ImportRej
 
 def _record_fingerprint(record: MarketplaceOrder) -> str:
     """Digest of what the platform said, without where in the file it stood."""
-    data = record.as_dict()
-    for name in ("source_rows", "problems"):
-        data.pop(name)
-    for line in data["lines"]:
-        line.pop("row")
-    return order_fingerprint(data)
+    data = {name: getattr(record, name) for name in _FINGERPRINT_FIELDS}
+    data["lines"] = [
+        [
+            line.sku,
+            line.title,
+            line.quantity,
+            line.unit_price,
+            line.spec,
+            line.product_id,
+        ]
+        for line in record.lines
+    ]
+    return order_fingerprint(jsonable(data))
+
+
+_FINGERPRINT_FIELDS = [
+    f.name
+    for f in dataclass_fields(MarketplaceOrder)
+    if f.name not in ("lines", "problems", "source_rows")
+]
 
 
 class _Importer:

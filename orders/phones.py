@@ -1,39 +1,67 @@
 """Phone numbers as the shop meets them: with or without +86, spaces, a spreadsheet's leading '."""
 
+from functools import lru_cache
+from typing import NamedTuple
+
 import phonenumbers
 from django.conf import settings
+
+MOBILE_TYPES = (
+    phonenumbers.PhoneNumberType.MOBILE,
+    phonenumbers.PhoneNumberType.FIXED_LINE_OR_MOBILE,
+)
+
+
+class _Facts(NamedTuple):
+    number: phonenumbers.PhoneNumber | None
+    valid: bool
+    mobile: bool
+
+
+def _facts(raw: str) -> _Facts:
+    text = (raw or "").strip().lstrip("'").replace(" ", "").replace("-", "")
+    return _read(text, settings.SHOP_PHONE_REGION)
+
+
+@lru_cache(maxsize=4096)
+def _read(text: str, region: str) -> _Facts:
+    # Cached: one order's phone is read by intake, customer matching and validation,
+    # and parsing is the slow part of a bulk import. Callers never change the
+    # PhoneNumber they get.
+    if not text:
+        return _Facts(None, False, False)
+    try:
+        number = phonenumbers.parse(text, region)
+    except phonenumbers.NumberParseException:
+        return _Facts(None, False, False)
+    return _Facts(
+        number,
+        phonenumbers.is_valid_number(number),
+        phonenumbers.number_type(number) in MOBILE_TYPES,
+    )
 
 
 def phone_parse(raw: str):
     """Return the parsed number, or None when it cannot be read as a phone number."""
-    text = (raw or "").strip().lstrip("'").replace(" ", "").replace("-", "")
-    if not text:
-        return None
-    try:
-        return phonenumbers.parse(text, settings.SHOP_PHONE_REGION)
-    except phonenumbers.NumberParseException:
-        return None
+    return _facts(raw).number
 
 
 def phone_normalise(raw: str) -> str:
     """Return the number in E.164 (+8613800138000) when valid, else the trimmed input."""
-    number = phone_parse(raw)
-    if number is not None and phonenumbers.is_valid_number(number):
-        return phonenumbers.format_number(number, phonenumbers.PhoneNumberFormat.E164)
+    facts = _facts(raw)
+    if facts.valid:
+        return phonenumbers.format_number(
+            facts.number, phonenumbers.PhoneNumberFormat.E164
+        )
     return (raw or "").strip().lstrip("'")
 
 
 def phone_is_valid(raw: str) -> bool:
-    number = phone_parse(raw)
-    return number is not None and phonenumbers.is_valid_number(number)
+    return _facts(raw).valid
 
 
 def phone_is_mobile(raw: str) -> bool:
-    number = phone_parse(raw)
-    return number is not None and phonenumbers.number_type(number) in (
-        phonenumbers.PhoneNumberType.MOBILE,
-        phonenumbers.PhoneNumberType.FIXED_LINE_OR_MOBILE,
-    )
+    return _facts(raw).mobile
 
 
 def phone_digits(raw: str) -> str:
@@ -45,9 +73,10 @@ def phone_digits(raw: str) -> str:
 
 
 def phone_display(raw: str) -> str:
-    number = phone_parse(raw)
-    if number is None or not phonenumbers.is_valid_number(number):
+    facts = _facts(raw)
+    if not facts.valid:
         return raw
+    number = facts.number
     if number.country_code == 86:
         digits = str(number.national_number)
         return (

@@ -387,14 +387,14 @@ class MarketplaceOrder:
 
     def as_dict(self) -> dict:
         """Return the order as JSON-ready data (amounts and times as strings)."""
-        return _jsonable(asdict(self))
+        return jsonable(asdict(self))
 
 
-def _jsonable(value):
+def jsonable(value):
     if isinstance(value, dict):
-        return {key: _jsonable(item) for key, item in value.items()}
+        return {key: jsonable(item) for key, item in value.items()}
     if isinstance(value, list):
-        return [_jsonable(item) for item in value]
+        return [jsonable(item) for item in value]
     if isinstance(value, Decimal):
         return str(value)
     if hasattr(value, "isoformat"):

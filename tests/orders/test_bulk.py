@@ -79,3 +79,15 @@ def test_a_bad_item_is_reported_by_index_and_the_rest_land(
     result = orders_create_bulk(items=items, actor="import")
     assert list(result.errors) == [1]
     assert Order.objects.count() == 1
+
+
+def test_orders_that_draw_the_same_number_get_different_ones(monkeypatch, channel):
+    from orders import bulk
+
+    draws = iter(["260101000001", "260101000001", "260101000002", "260101000003"])
+    monkeypatch.setattr(bulk, "new_order_number", lambda placed_at: next(draws))
+    orders = [Order(channel=channel), Order(channel=channel), Order(channel=channel)]
+
+    bulk._allot_numbers(orders)
+
+    assert len({order.number for order in orders}) == 3
