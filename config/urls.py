@@ -12,6 +12,7 @@ from tracking.urls import public_patterns as tracking_public
 urlpatterns = [
     path("", RedirectView.as_view(pattern_name="console:dashboard", permanent=False)),
     path("admin/", admin.site.urls),
+    path("console/imports/", include("orders.import_urls")),
     path("console/", include("orders.urls")),
     path("console/shipments/", include("fulfillment.urls")),
     path("console/payments/", include("billing.urls")),

@@ -7,6 +7,7 @@ from django.conf import settings
 from django.core.validators import MaxValueValidator
 from django.utils.translation import gettext_lazy as _
 
+from orders.addresses import address_parse
 from orders.models import Channel, Order
 from orders.phones import phone_is_valid
 from orders.selectors import product_for_code
@@ -44,6 +45,11 @@ class OrderFilterForm(forms.Form):
         required=False,
         widget=forms.DateInput(attrs={"type": "date"}),
     )
+    waiting = forms.ChoiceField(
+        label=_("Follow-up"),
+        required=False,
+        choices=[("", _("Any")), ("call", _("Call the customer"))],
+    )
 
     def filters(self) -> dict:
         """Return the valid filters as arguments for ``orders.selectors.order_list``."""
@@ -52,7 +58,38 @@ class OrderFilterForm(forms.Form):
         return {name: value for name, value in self.cleaned_data.items() if value}
 
 
+def address_line_split(text: str) -> dict:
+    """Return the address parts (order field names) found in a one-line address.
+
+    A postal code is only returned when the line has one.
+    """
+    parsed = address_parse(text)
+    parts = {
+        "province": parsed.province,
+        "city": parsed.city,
+        "district": parsed.district,
+        "address_detail": parsed.detail,
+    }
+    if parsed.postal_code:
+        parts["postal_code"] = parsed.postal_code
+    return parts
+
+
 class AddressFields(forms.Form):
+    """The address parts, or one pasted line that is split into them on the server."""
+
+    # The order's fields; ``address_line`` is only a way to fill them.
+    PARTS = ("province", "city", "district", "address_detail", "postal_code")
+
+    address_line = forms.CharField(
+        label=_("Full address"),
+        max_length=300,
+        required=False,
+        help_text=_(
+            "Paste the whole address on one line; it replaces the fields below."
+        ),
+        widget=forms.TextInput(attrs={"autocomplete": "off"}),
+    )
     province = forms.CharField(label=_("Province"), max_length=32, required=False)
     city = forms.CharField(label=_("City"), max_length=32, required=False)
     district = forms.CharField(label=_("District"), max_length=32, required=False)
@@ -60,6 +97,27 @@ class AddressFields(forms.Form):
         label=_("Street address"), max_length=200, required=False
     )
     postal_code = forms.CharField(label=_("Postal code"), max_length=6, required=False)
+
+    def clean(self):
+        data = super().clean()
+        # The pasted line is the whole address: its parts replace the typed ones
+        # (the postal code only when the line has one). It is then dropped, so
+        # callers see the parts alone.
+        line = (data.pop("address_line", "") or "").strip()
+        if line:
+            for name, value in address_line_split(line).items():
+                if len(value) > self.fields[name].max_length:
+                    self.add_error(
+                        "address_line",
+                        _("The %(part)s is too long; please check the address.")
+                        % {"part": self.fields[name].label},
+                    )
+                data[name] = value
+        return data
+
+    def address(self) -> dict:
+        """Return the cleaned address parts by order field name."""
+        return {name: self.cleaned_data[name] for name in self.PARTS}
 
 
 class OrderCorrectForm(AddressFields):
@@ -72,7 +130,7 @@ class OrderCorrectForm(AddressFields):
 
     @classmethod
     def for_order(cls, order: Order, **kwargs):
-        fields = ("recipient_name", "recipient_phone", *AddressFields.base_fields)
+        fields = ("recipient_name", "recipient_phone", *AddressFields.PARTS)
         return cls(initial={name: getattr(order, name) for name in fields}, **kwargs)
 
 
@@ -148,7 +206,7 @@ class PhoneOrderForm(AddressFields):
                 if line
             ],
             payment_method=data["payment_method"],
-            address={name: data[name] for name in AddressFields.base_fields},
+            address=self.address(),
             buyer_note=data["buyer_note"],
             shipping_fee=data["shipping_fee"],
         )

@@ -9,6 +9,8 @@ ROLES: dict[str, list[str]] = {
     gettext_noop("客服"): [
         "orders.view_order",
         "orders.add_order",
+        "orders.add_importbatch",
+        "orders.view_importbatch",
         "orders.change_order",
         "orders.cancel_order",
         "orders.view_customer",

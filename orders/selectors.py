@@ -2,10 +2,25 @@
 
 import hashlib
 import re
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import date, datetime, time, timedelta
 
-from django.db.models import Count, F, Prefetch, Q, QuerySet, Sum
+from django.conf import settings
+from django.db.models import (
+    BooleanField,
+    Case,
+    Count,
+    F,
+    Max,
+    OuterRef,
+    Prefetch,
+    Q,
+    QuerySet,
+    Subquery,
+    Value,
+    When,
+    Window,
+)
 from django.db.models.functions import Coalesce
 from django.urls import NoReverseMatch, reverse
 from django.utils import timezone
@@ -13,8 +28,9 @@ from django.utils.translation import gettext as _
 
 from fulfillment.models import Shipment
 from inventory.models import Product, Reservation
+from inventory.selectors import products_with_available
 from orders.lifecycle import CANCELLABLE, can_transition
-from orders.models import Channel, ChannelToken, Order, OrderEvent
+from orders.models import Channel, ChannelToken, Customer, Order, OrderEvent
 from orders.phones import phone_digits, phone_normalise
 from orders.validation import problem_message
 
@@ -26,6 +42,10 @@ CORRECTABLE = (S.RECEIVED, S.NEEDS_CORRECTION, S.AWAITING_PAYMENT)
 SHIPMENT_OPEN = (Shipment.Status.PICKING, Shipment.Status.PACKED)
 # A search that looks like a phone number: digits with an optional +, spaces, dashes.
 PHONE_LIKE = re.compile(r"^\+?[\d\s-]{4,}$")
+# The start of one (too short to search by yet).
+PHONE_START = re.compile(r"^\+?[\d\s-]+$")
+# Orders waiting for a call that the dashboard lists by name.
+DASHBOARD_CALL_LIST = 5
 
 
 def order_matches_phone(order: Order, phone: str) -> bool:
@@ -81,6 +101,10 @@ class DashboardSummary:
     statuses: list[StatusCount]
     today: int
     needs_correction: int
+    # Held for correction past CORRECTION_CALL_AFTER_HOURS: how many, and the
+    # longest-waiting few (each with ``held_since``).
+    call_count: int = 0
+    to_call: list = field(default_factory=list)
 
 
 def shop_day_start(day: date) -> datetime:
@@ -88,17 +112,85 @@ def shop_day_start(day: date) -> datetime:
     return datetime.combine(day, time.min, tzinfo=timezone.get_default_timezone())
 
 
-def dashboard_summary() -> DashboardSummary:
-    """Return the order count of every status, in lifecycle order, and today's intake."""
+def dashboard_summary(*, now: datetime | None = None) -> DashboardSummary:
+    """Return the order count of every status, in lifecycle order, today's intake, and
+    the orders held for correction so long that someone should call the customer."""
+    now = now or timezone.now()
+    today = timezone.localdate(now, timezone=timezone.get_default_timezone())
     rows = {
-        row["status"]: row["count"]
-        for row in Order.objects.order_by().values("status").annotate(count=Count("id"))
+        row["status"]: row
+        for row in Order.objects.order_by()
+        .values("status")
+        .annotate(
+            count=Count("id"),
+            today=Count("id", filter=Q(placed_at__gte=shop_day_start(today))),
+        )
     }
-    today = timezone.localdate(timezone=timezone.get_default_timezone())
+    # One query: the window counts every waiting order before the slice.
+    to_call = list(
+        orders_waiting_for_call(now=now).annotate(waiting_count=Window(Count("id")))[
+            :DASHBOARD_CALL_LIST
+        ]
+    )
     return DashboardSummary(
-        statuses=[StatusCount(s.value, s.label, rows.get(s.value, 0)) for s in S],
-        today=Order.objects.filter(placed_at__gte=shop_day_start(today)).count(),
-        needs_correction=rows.get(S.NEEDS_CORRECTION, 0),
+        statuses=[
+            StatusCount(s.value, s.label, rows.get(s.value, {}).get("count", 0))
+            for s in S
+        ],
+        today=sum(row["today"] for row in rows.values()),
+        needs_correction=rows.get(S.NEEDS_CORRECTION, {}).get("count", 0),
+        call_count=to_call[0].waiting_count if to_call else 0,
+        to_call=to_call,
+    )
+
+
+# --- Orders held for correction too long ----------------------------------------
+
+
+def call_cutoff(now: datetime | None = None) -> datetime:
+    """Return the moment before which a held order should have had a call."""
+    hours = settings.CORRECTION_CALL_AFTER_HOURS
+    return (now or timezone.now()) - timedelta(hours=hours)
+
+
+def _held_since():
+    """Return the time the order last moved into needs_correction.
+
+    The latest status event says so; an order with no such event (made by hand) is
+    taken as held since it was created.
+    """
+    moved = (
+        OrderEvent.objects.filter(order=OuterRef("pk"), to_status=S.NEEDS_CORRECTION)
+        .order_by("-created_at", "-id")
+        .values("created_at")[:1]
+    )
+    return Coalesce(Subquery(moved), F("created_at"))
+
+
+def orders_with_correction_wait(
+    orders: QuerySet[Order], *, now: datetime | None = None
+) -> QuerySet[Order]:
+    """Return the orders with ``held_since`` (None unless held for correction now) and
+    ``call_due`` (held longer than CORRECTION_CALL_AFTER_HOURS)."""
+    return orders.annotate(
+        held_since=Case(When(status=S.NEEDS_CORRECTION, then=_held_since())),
+    ).annotate(
+        call_due=Case(
+            When(held_since__lte=call_cutoff(now), then=Value(True)),
+            default=Value(False),
+            output_field=BooleanField(),
+        )
+    )
+
+
+def orders_waiting_for_call(*, now: datetime | None = None) -> QuerySet[Order]:
+    """Return the orders held for correction past CORRECTION_CALL_AFTER_HOURS,
+    longest waiting first."""
+    orders = Order.objects.filter(status=S.NEEDS_CORRECTION).select_related("customer")
+    return (
+        orders_with_correction_wait(orders, now=now)
+        .filter(call_due=True)
+        .order_by("held_since", "id")
     )
 
 
@@ -132,12 +224,20 @@ def order_list(
     date_from: date | None = None,
     date_to: date | None = None,
     q: str = "",
+    waiting: str = "",
+    now: datetime | None = None,
 ) -> QuerySet[Order]:
     """Return the orders matching the console's filters, newest first.
 
     Dates are days in the shop's time zone; ``date_to`` includes the whole day.
+    ``waiting="call"`` keeps the orders held for correction so long that the
+    customer should be called. Every order has ``held_since`` and ``call_due``.
     """
-    orders = Order.objects.select_related("channel", "customer")
+    orders = orders_with_correction_wait(
+        Order.objects.select_related("channel", "customer"), now=now
+    )
+    if waiting == "call":
+        orders = orders.filter(call_due=True)
     if status:
         orders = orders.filter(status=status)
     if channel is not None:
@@ -181,6 +281,16 @@ def order_problem_messages(order: Order) -> list[str]:
     if order.status != S.NEEDS_CORRECTION:
         return []
     return [problem_message(problem) for problem in order.problems]
+
+
+def order_problems_by_field(order: Order) -> dict[str, list[str]]:
+    """Return the readable reasons the order is held, by the field each is about."""
+    if order.status != S.NEEDS_CORRECTION:
+        return {}
+    found: dict[str, list[str]] = {}
+    for problem in order.problems:
+        found.setdefault(problem.get("field", ""), []).append(problem_message(problem))
+    return found
 
 
 @dataclass(frozen=True)
@@ -360,17 +470,90 @@ def product_for_code(code: str) -> Product | None:
 
 def products_for_sale() -> QuerySet[Product]:
     """Return the active products with ``available``: units free in active warehouses."""
-    in_stock = Q(stock_levels__warehouse__active=True)
-    return (
-        Product.objects.filter(active=True)
-        .annotate(
-            available=Coalesce(
-                Sum(
-                    F("stock_levels__on_hand") - F("stock_levels__reserved"),
-                    filter=in_stock,
-                ),
-                0,
-            )
-        )
-        .order_by("sku")
+    return products_with_available().order_by("sku")
+
+
+def customers_for_phone_order(
+    q: str, *, limit: int = 10, orders_each: int = 3
+) -> list[Customer]:
+    """Return up to ``limit`` customers matching a name or phone being typed in.
+
+    Four digits match the end of the phone, more digits any part of it, anything
+    else the name. Customers who ordered last come first; each has
+    ``recent_orders``, newest first (the first one's address is the last used).
+    Two queries.
+    """
+    q = (q or "").strip()
+    if not q:
+        return []
+    if PHONE_START.match(q):
+        digits = phone_digits(q)
+        if len(digits) < 4:
+            return []
+        if len(digits) == 4:
+            condition = Q(phone__endswith=digits)
+        else:
+            condition = Q(phone__contains=digits)
+    else:
+        condition = Q(name__icontains=q)
+    recent = Order.objects.only(
+        "customer_id",
+        "number",
+        "placed_at",
+        "status",
+        "total",
+        "recipient_name",
+        "recipient_phone",
+        *("province", "city", "district", "address_detail", "postal_code"),
+    ).order_by("-placed_at", "-id")
+    return list(
+        Customer.objects.filter(condition)
+        .annotate(last_order_at=Max("orders__placed_at"))
+        .order_by(F("last_order_at").desc(nulls_last=True), "-id")
+        .prefetch_related(
+            Prefetch("orders", queryset=recent[:orders_each], to_attr="recent_orders")
+        )[:limit]
     )
+
+
+# --- Marketplace imports -------------------------------------------------------
+
+
+def import_batches_recent(*, limit: int = 30):
+    """The latest imports, newest first, with their store and uploader."""
+    from orders.models import ImportBatch
+
+    return ImportBatch.objects.select_related("channel", "created_by").order_by(
+        "-created_at"
+    )[:limit]
+
+
+def import_batch_for_console(batch_id: int):
+    from orders.models import ImportBatch
+
+    return (
+        ImportBatch.objects.select_related("channel", "created_by")
+        .filter(pk=batch_id)
+        .first()
+    )
+
+
+def import_progress(batch) -> dict:
+    """What the progress bar shows: rows read of about how many, and the counts."""
+    total = max(batch.rows_total, batch.rows_done)
+    finished = batch.status in (batch.Status.DONE, batch.Status.FAILED)
+    return {
+        "status": batch.status,
+        "status_label": batch.get_status_display(),
+        "finished": finished,
+        "rows_done": batch.rows_done,
+        "rows_total": total,
+        "percent": 100
+        if finished
+        else (100 * batch.rows_done // total if total else 0),
+        "created": batch.created_count,
+        "updated": batch.updated_count,
+        "unchanged": batch.unchanged_count,
+        "rejected": batch.rejected_count,
+        "error": batch.error,
+    }

@@ -14,6 +14,13 @@ urlpatterns = [
     path("", views.DashboardView.as_view(), name="dashboard"),
     path("orders/", views.OrderListView.as_view(), name="order_list"),
     path("orders/new/", views.PhoneOrderCreateView.as_view(), name="order_new"),
+    path(
+        "customers/lookup/",
+        views.CustomerLookupView.as_view(),
+        name="customer_lookup",
+    ),
+    path("products/search/", views.ProductSearchView.as_view(), name="product_search"),
+    path("addresses/split/", views.AddressSplitView.as_view(), name="address_split"),
     path("orders/<str:number>/", views.OrderDetailView.as_view(), name="order_detail"),
     path(
         "orders/<str:number>/correct/",

@@ -1,9 +1,11 @@
 """The staff console's order pages. Each view parses input, calls one service, renders."""
 
+from django.conf import settings
 from django.contrib import messages
 from django.contrib.auth.mixins import LoginRequiredMixin, PermissionRequiredMixin
-from django.http import Http404
+from django.http import Http404, JsonResponse
 from django.shortcuts import get_object_or_404, redirect
+from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.views import View
 from django.views.generic import ListView, TemplateView
@@ -12,6 +14,7 @@ from billing.forms import CodCollectionForm, PaymentConfirmForm
 from billing.selectors import payments_for_order
 from fulfillment.forms import ShipmentShipForm
 from fulfillment.selectors import shipments_for_order
+from inventory.selectors import products_search
 from orders.exceptions import OrderError
 from orders.forms import (
     OrderCancelForm,
@@ -20,9 +23,12 @@ from orders.forms import (
     OrderLineFormSet,
     OrderNoteForm,
     PhoneOrderForm,
+    address_line_split,
 )
 from orders.models import Order
+from orders.phones import phone_display
 from orders.selectors import (
+    customers_for_phone_order,
     dashboard_summary,
     order_actions,
     order_for_console,
@@ -39,6 +45,7 @@ from orders.services import (
     order_note_add,
     order_process,
 )
+from orders.templatetags.console import money
 
 
 class ConsoleView(LoginRequiredMixin, PermissionRequiredMixin):
@@ -51,7 +58,11 @@ class DashboardView(ConsoleView, TemplateView):
     template_name = "orders/dashboard.html"
 
     def get_context_data(self, **kwargs):
-        return super().get_context_data(summary=dashboard_summary(), **kwargs)
+        return super().get_context_data(
+            summary=dashboard_summary(),
+            call_after_hours=settings.CORRECTION_CALL_AFTER_HOURS,
+            **kwargs,
+        )
 
 
 class OrderListView(ConsoleView, ListView):
@@ -61,10 +72,16 @@ class OrderListView(ConsoleView, ListView):
 
     def get_queryset(self):
         self.filter_form = OrderFilterForm(self.request.GET or None)
-        return order_list(**self.filter_form.filters())
+        self.filters = self.filter_form.filters()
+        return order_list(**self.filters)
 
     def get_context_data(self, **kwargs):
-        return super().get_context_data(filter_form=self.filter_form, **kwargs)
+        return super().get_context_data(
+            filter_form=self.filter_form,
+            waiting_call=self.filters.get("waiting") == "call",
+            call_after_hours=settings.CORRECTION_CALL_AFTER_HOURS,
+            **kwargs,
+        )
 
 
 # How the order page shows each action's form; actions not listed are a bare button.
@@ -243,3 +260,77 @@ class PhoneOrderCreateView(ConsoleView, TemplateView):
                 products=products_for_sale(),
             )
         )
+
+
+# --- Phone-order aids: small JSON answers for the form's scripts ----------------
+
+
+class PhoneOrderAidView(ConsoleView, View):
+    """A JSON answer for the phone-order form; same permission as booking the order."""
+
+    permission_required = "orders.add_order"
+    http_method_names = ["get"]
+
+
+class CustomerLookupView(PhoneOrderAidView):
+    """Customers matching the name or phone (or its last 4 digits) the clerk types."""
+
+    def get(self, request):
+        customers = customers_for_phone_order(request.GET.get("q", ""))
+        return JsonResponse({"customers": [_customer_json(c) for c in customers]})
+
+
+def _customer_json(customer) -> dict:
+    latest = customer.recent_orders[0] if customer.recent_orders else None
+    return {
+        "name": customer.name,
+        "phone": phone_display(customer.phone),
+        "email": customer.email,
+        "address": {name: getattr(latest, name) for name in PhoneOrderForm.PARTS}
+        if latest
+        else None,
+        "orders": [
+            {
+                "number": order.number,
+                "url": order.get_absolute_url(),
+                "placed_at": timezone.localtime(order.placed_at).strftime(
+                    "%Y-%m-%d %H:%M"
+                ),
+                "status": order.status,
+                "status_label": str(order.get_status_display()),
+                "total": str(order.total),
+                "total_display": money(order.total),
+            }
+            for order in customer.recent_orders
+        ],
+    }
+
+
+class ProductSearchView(PhoneOrderAidView):
+    """Products on sale by SKU, name or barcode, with price and free stock."""
+
+    def get(self, request):
+        products = products_search(request.GET.get("q", ""))
+        return JsonResponse(
+            {
+                "products": [
+                    {
+                        "sku": product.sku,
+                        "name": product.name,
+                        "barcode": product.barcode,
+                        "price": str(product.price),
+                        "price_display": money(product.price),
+                        "available": product.available,
+                    }
+                    for product in products
+                ]
+            }
+        )
+
+
+class AddressSplitView(PhoneOrderAidView):
+    """A pasted one-line address split into its parts, as the form does on submit."""
+
+    def get(self, request):
+        text = request.GET.get("text", "").strip()[:300]
+        return JsonResponse({"parts": address_line_split(text) if text else {}})

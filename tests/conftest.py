@@ -2,6 +2,7 @@ from decimal import Decimal
 
 import pytest
 from django.conf import settings
+from django.contrib.auth.models import Group
 
 from inventory.services import stock_receive
 from orders.services import LineInput, OrderInput, order_create
@@ -39,6 +40,18 @@ def stocked_product(warehouse):
     product = ProductFactory(price=Decimal("128.00"))
     stock_receive(product=product, warehouse=warehouse, quantity=10, actor="test")
     return product
+
+
+@pytest.fixture
+def member(db):
+    """Return a function that makes a user in one of the staff roles (Django groups)."""
+
+    def make(role):
+        user = UserFactory(username=f"user-{role}", is_staff=False)
+        user.groups.add(Group.objects.get(name=role))
+        return user
+
+    return make
 
 
 @pytest.fixture

@@ -1,4 +1,4 @@
-"""Forms of the customer's status lookup and the staff scan page."""
+"""Forms of the customer's status page (lookup, self-correction) and the staff scan page."""
 
 from datetime import timedelta
 
@@ -6,6 +6,7 @@ from django import forms
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
+from orders.forms import OrderCorrectForm
 from tracking.models import TrackingStatus
 
 # Clocks of phones and scanners drift; a scan a few minutes ahead is still taken.
@@ -29,6 +30,39 @@ class TrackLookupForm(forms.Form):
 
     def clean_number(self):
         return self.cleaned_data["number"].strip()
+
+
+# What the customer's browser and phone keyboard may fill in for each field.
+CUSTOMER_WIDGET_ATTRS = {
+    "recipient_name": {"autocomplete": "shipping name"},
+    "recipient_phone": {"autocomplete": "shipping tel", "inputmode": "tel"},
+    "address_line": {"autocomplete": "off"},
+    "province": {"autocomplete": "shipping address-level1"},
+    "city": {"autocomplete": "shipping address-level2"},
+    "district": {"autocomplete": "shipping address-level3"},
+    "address_detail": {"autocomplete": "shipping street-address"},
+    "postal_code": {"autocomplete": "shipping postal-code", "inputmode": "numeric"},
+}
+
+
+class CustomerCorrectForm(OrderCorrectForm):
+    """The console's correction form as the customer fills it in on the status page.
+
+    ``problems`` (field name → messages) marks the fields the order is held for.
+    """
+
+    def __init__(self, *args, problems=None, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.problems = problems or {}
+        for name, field in self.fields.items():
+            field.widget.attrs.update(CUSTOMER_WIDGET_ATTRS.get(name, {}))
+            if name in self.problems:
+                field.widget.attrs["aria-invalid"] = "true"
+                field.widget.attrs["aria-describedby"] = f"problem-{name}"
+
+    def rows(self):
+        """Return each field with the problem messages shown beside it."""
+        return [(self[name], self.problems.get(name, [])) for name in self.fields]
 
 
 class ScanForm(forms.Form):

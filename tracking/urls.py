@@ -6,6 +6,7 @@ from tracking import views
 public_patterns = [
     path("", views.TrackLookupView.as_view(), name="lookup"),
     path("<str:number>/", views.TrackOrderView.as_view(), name="order"),
+    path("<str:number>/correct/", views.TrackCorrectView.as_view(), name="correct"),
 ]
 # Staff console pages, mounted at /console/tracking/ (namespace "tracking").
 console_patterns = [

@@ -14,8 +14,10 @@ from django.views import View
 from django.views.decorators.cache import never_cache
 
 from orders.exceptions import OrderError
-from orders.selectors import order_problem_messages
-from tracking.forms import ScanForm, TrackLookupForm
+from orders.models import Order
+from orders.selectors import order_problem_messages, order_problems_by_field
+from orders.services import order_correct
+from tracking.forms import CustomerCorrectForm, ScanForm, TrackLookupForm
 from tracking.models import TrackingStatus
 from tracking.selectors import (
     order_for_lookup,
@@ -30,6 +32,9 @@ from tracking.services import tracking_event_record
 # The session remembers the orders whose phone this visitor has proved.
 SESSION_KEY = "track_orders"
 SESSION_MAX_ORDERS = 20
+# How a customer's own correction is recorded on the order's timeline (see
+# orders.events.Actor): the visitor proved the phone but has no account.
+CUSTOMER_ACTOR = "customer"
 
 
 def _client_address(request) -> str:
@@ -39,7 +44,16 @@ def _client_address(request) -> str:
 
 def lookup_allowed(request) -> bool:
     """Count this lookup against the client's window; return whether it is within the limit."""
-    key = f"track-lookup:{_client_address(request)}"
+    return _attempt_allowed(request, "track-lookup")
+
+
+def correction_allowed(request) -> bool:
+    """Count this correction like a lookup, in a window of its own."""
+    return _attempt_allowed(request, "track-correct")
+
+
+def _attempt_allowed(request, scope: str) -> bool:
+    key = f"{scope}:{_client_address(request)}"
     cache.add(key, 0, timeout=settings.TRACK_LOOKUP_WINDOW_SECONDS)
     try:
         count = cache.incr(key)
@@ -113,14 +127,75 @@ class TrackOrderView(View):
         order = order_for_tracking(number)
         if order is None:
             return redirect(lookup_url())
-        context = {
-            "order": order,
-            "steps": order_progress(order),
-            "shipments": order.shipments.all(),
-            "phone": phone_masked(order.recipient_phone),
-            "problems": order_problem_messages(order),
-        }
-        return render(request, self.template_name, context)
+        return status_page(request, order)
+
+
+def status_page(request, order, *, form=None, notice="", status=200):
+    """Render the status page; an order held for correction gets the correction form.
+
+    ``form`` is a submitted correction form to show again with its errors;
+    ``notice`` a refusal to show above it.
+    """
+    held = order.status == Order.Status.NEEDS_CORRECTION
+    if held and form is None:
+        form = CustomerCorrectForm.for_order(
+            order, problems=order_problems_by_field(order)
+        )
+    context = {
+        "order": order,
+        "steps": order_progress(order),
+        "shipments": order.shipments.all(),
+        "phone": phone_masked(order.recipient_phone),
+        "problems": order_problem_messages(order),
+        "correction_form": form if held else None,
+        "notice": notice,
+    }
+    return render(request, TrackOrderView.template_name, context, status=status)
+
+
+@method_decorator(never_cache, name="dispatch")
+class TrackCorrectView(View):
+    """The customer corrects the recipient and address of an order held for correction.
+
+    Only a visitor who proved the phone may, only while the order is held, and as
+    often as the lookup's rate limit allows.
+    """
+
+    def get(self, request, number):
+        # The form is on the status page, which checks the proof itself.
+        return redirect("track:order", number=number)
+
+    def post(self, request, number):
+        if number not in proven_orders(request):
+            return redirect(lookup_url(number))
+        order = order_for_tracking(number)
+        if order is None:
+            return redirect(lookup_url())
+        if order.status != Order.Status.NEEDS_CORRECTION:
+            notice = _(
+                "This order is not waiting for a correction; nothing was changed."
+            )
+            return status_page(request, order, notice=notice, status=409)
+        problems = order_problems_by_field(order)
+        form = CustomerCorrectForm(request.POST, problems=problems)
+        if not correction_allowed(request):
+            notice = _(
+                "Too many attempts from your network. Please wait a few minutes and try again."
+            )
+            return status_page(request, order, form=form, notice=notice, status=429)
+        if form.is_valid():
+            try:
+                order_correct(
+                    order=order, changes=form.cleaned_data, actor=CUSTOMER_ACTOR
+                )
+            except OrderError as error:
+                form.add_error(None, str(error))
+            else:
+                messages.success(
+                    request, _("Thank you. We have checked your details again.")
+                )
+                return redirect("track:order", number=order.number)
+        return status_page(request, order, form=form)
 
 
 class ScanAddView(LoginRequiredMixin, PermissionRequiredMixin, View):

@@ -186,6 +186,9 @@ SPECTACULAR_SETTINGS = {
 WEBHOOK_TOLERANCE_SECONDS = env.int("WEBHOOK_TOLERANCE_SECONDS", default=300)
 # Largest quantity of one SKU accepted on one order line.
 ORDER_LINE_MAX_QUANTITY = env.int("ORDER_LINE_MAX_QUANTITY", default=999)
+# Orders held for correction longer than this (hours) are flagged in the console:
+# "Call the customer".
+CORRECTION_CALL_AFTER_HOURS = env.int("CORRECTION_CALL_AFTER_HOURS", default=24)
 
 # --- Customer status page -------------------------------------------------
 # Lookups (order number + phone) one client address may try per window;

@@ -1,7 +1,6 @@
 """Recording money from the order page: prepaid payments and cash on delivery."""
 
 import pytest
-from django.contrib.auth.models import Group
 from django.contrib.messages import get_messages
 from django.urls import reverse
 
@@ -13,23 +12,10 @@ from fulfillment.services import (
     shipment_ship,
 )
 from orders.models import Order
-from orders.roles import FINANCE, WAREHOUSE, roles_sync
-from tests.factories.orders import UserFactory
+from orders.roles import FINANCE, WAREHOUSE
 
 S = Order.Status
 PS = Order.PaymentStatus
-
-
-@pytest.fixture
-def member(db):
-    roles_sync()  # see tests/orders/test_console_pages.py
-
-    def make(role):
-        user = UserFactory(username=f"user-{role}", is_staff=False)
-        user.groups.add(Group.objects.get(name=role))
-        return user
-
-    return make
 
 
 @pytest.fixture

@@ -1,30 +1,16 @@
 """Starting to pick and shipping parcels from the order page."""
 
 import pytest
-from django.contrib.auth.models import Group
 from django.contrib.messages import get_messages
 from django.urls import reverse
 
 from fulfillment.models import Shipment
 from fulfillment.services import fulfillment_start, shipment_ship
 from orders.models import Order
-from orders.roles import CUSTOMER_SERVICE, WAREHOUSE, roles_sync
+from orders.roles import CUSTOMER_SERVICE, WAREHOUSE
 from tests.factories.fulfillment import CarrierFactory
-from tests.factories.orders import UserFactory
 
 S = Order.Status
-
-
-@pytest.fixture
-def member(db):
-    roles_sync()  # see tests/orders/test_console_pages.py
-
-    def make(role):
-        user = UserFactory(username=f"user-{role}", is_staff=False)
-        user.groups.add(Group.objects.get(name=role))
-        return user
-
-    return make
 
 
 @pytest.fixture

@@ -1,7 +1,6 @@
 """Driving orders through the console: every button posts to one service."""
 
 import pytest
-from django.contrib.auth.models import Group
 from django.contrib.messages import get_messages
 from django.test import Client
 from django.urls import reverse
@@ -11,24 +10,11 @@ from fulfillment.services import shipment_mark_delivered
 from inventory.models import StockLevel
 from inventory.services import stock_receive
 from orders.models import Channel, Order, OrderEvent
-from orders.roles import CUSTOMER_SERVICE, OWNER, WAREHOUSE, roles_sync
+from orders.roles import CUSTOMER_SERVICE, OWNER, WAREHOUSE
 from tests.factories.fulfillment import CarrierFactory
-from tests.factories.orders import ChannelFactory, UserFactory
+from tests.factories.orders import ChannelFactory
 
 S = Order.Status
-
-
-@pytest.fixture
-def member(db):
-    """Return a function that makes a user in one of the staff roles."""
-    roles_sync()  # see test_console_pages: post_migrate runs before later apps' perms
-
-    def make(role):
-        user = UserFactory(username=f"user-{role}", is_staff=False)
-        user.groups.add(Group.objects.get(name=role))
-        return user
-
-    return make
 
 
 @pytest.fixture

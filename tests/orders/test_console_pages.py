@@ -4,14 +4,13 @@ from datetime import datetime, timedelta
 from zoneinfo import ZoneInfo
 
 import pytest
-from django.contrib.auth.models import Group
 from django.db import connection
 from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
 from django.utils import timezone
 
 from orders.models import Order
-from orders.roles import CUSTOMER_SERVICE, FINANCE, OWNER, WAREHOUSE, roles_sync
+from orders.roles import CUSTOMER_SERVICE, FINANCE, OWNER, WAREHOUSE
 from orders.selectors import order_actions
 from tests.factories.orders import (
     ChannelFactory,
@@ -22,21 +21,6 @@ from tests.factories.orders import (
 
 S = Order.Status
 SHANGHAI = ZoneInfo("Asia/Shanghai")
-
-
-@pytest.fixture
-def member(db):
-    """Return a function that makes a user in one of the staff roles."""
-    # post_migrate syncs the roles when the orders app is migrated, before the later
-    # apps' permissions exist; syncing again gives the groups their full permissions.
-    roles_sync()
-
-    def make(role):
-        user = UserFactory(username=f"user-{role}", is_staff=False)
-        user.groups.add(Group.objects.get(name=role))
-        return user
-
-    return make
 
 
 @pytest.fixture

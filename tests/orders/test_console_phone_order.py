@@ -1,28 +1,15 @@
 """Booking an order while the customer is on the phone."""
 
 import pytest
-from django.contrib.auth.models import Group
 from django.contrib.messages import get_messages
 
 from inventory.services import stock_receive
 from orders.models import Channel, Order
-from orders.roles import CUSTOMER_SERVICE, WAREHOUSE, roles_sync
+from orders.roles import CUSTOMER_SERVICE, WAREHOUSE
 from tests.factories.inventory import ProductFactory
-from tests.factories.orders import ChannelFactory, UserFactory
+from tests.factories.orders import ChannelFactory
 
 URL = "/console/orders/new/"
-
-
-@pytest.fixture
-def member(db):
-    roles_sync()  # see test_console_pages: post_migrate runs before later apps' perms
-
-    def make(role):
-        user = UserFactory(username=f"user-{role}", is_staff=False)
-        user.groups.add(Group.objects.get(name=role))
-        return user
-
-    return make
 
 
 @pytest.fixture

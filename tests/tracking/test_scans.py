@@ -3,7 +3,6 @@
 from datetime import timedelta
 
 import pytest
-from django.contrib.auth.models import Group
 from django.contrib.messages import get_messages
 from django.urls import reverse
 from django.utils import timezone
@@ -11,23 +10,11 @@ from django.utils import timezone
 from fulfillment.models import Shipment
 from fulfillment.services import fulfillment_start, shipment_ship
 from orders.models import Order, OrderEvent
-from orders.roles import WAREHOUSE, roles_sync
+from orders.roles import WAREHOUSE
 from tests.factories.orders import UserFactory
 from tracking.models import TrackingEvent
 
 S = Order.Status
-
-
-@pytest.fixture
-def member(db):
-    roles_sync()  # see tests/orders/test_console_pages.py
-
-    def make(role):
-        user = UserFactory(username=f"user-{role}", is_staff=False)
-        user.groups.add(Group.objects.get(name=role))
-        return user
-
-    return make
 
 
 @pytest.fixture
