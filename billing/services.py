@@ -7,6 +7,7 @@ from django.db.models import Sum
 from django.utils.translation import gettext as _
 
 from billing.models import Payment
+from config.bulk import bulk_insert
 from orders.events import Actor, actor_fields, order_event_record
 from orders.exceptions import OrderError
 from orders.lifecycle import order_lock
@@ -133,16 +134,19 @@ def payments_record_marketplace(
         for reference, (order, amount) in wanted.items()
         if reference not in known
     ]
-    Payment.objects.bulk_create(payments)
-    OrderEvent.objects.bulk_create(
-        OrderEvent(
-            order=payment.order,
-            kind=OrderEvent.Kind.PAYMENT,
-            message=_("Paid on %(channel)s: %(amount)s")
-            % {"channel": payment.order.channel.name, "amount": payment.amount},
-            data={"reference": payment.provider_reference},
-            **actor_fields(actor),
-        )
-        for payment in payments
+    bulk_insert(Payment, payments)
+    bulk_insert(
+        OrderEvent,
+        [
+            OrderEvent(
+                order=payment.order,
+                kind=OrderEvent.Kind.PAYMENT,
+                message=_("Paid on %(channel)s: %(amount)s")
+                % {"channel": payment.order.channel.name, "amount": payment.amount},
+                data={"reference": payment.provider_reference},
+                **actor_fields(actor),
+            )
+            for payment in payments
+        ],
     )
     return len(payments)

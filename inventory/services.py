@@ -8,6 +8,7 @@ from django.db import connection, transaction
 from django.db.models import F
 from django.utils.translation import gettext as _
 
+from config.bulk import bulk_insert
 from inventory.exceptions import StockError
 from inventory.models import Product, Reservation, StockLevel, StockMovement, Warehouse
 from orders.events import actor_fields
@@ -122,8 +123,8 @@ def stock_reserve(*, demands: list[Demand], actor) -> dict[int, list[Shortage]]:
             ]
         )
     _levels_add_reserved({level_at[key].pk: q for key, q in added.items()})
-    Reservation.objects.bulk_create(reservations)
-    StockMovement.objects.bulk_create(movements)
+    bulk_insert(Reservation, reservations)
+    bulk_insert(StockMovement, movements)
     return result
 
 

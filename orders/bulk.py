@@ -12,6 +12,7 @@ from dataclasses import dataclass
 from django.db import transaction
 from django.utils.translation import gettext as _
 
+from config.bulk import bulk_insert
 from inventory.services import Demand, stock_reserve
 from orders.events import Actor
 from orders.exceptions import OrderError
@@ -89,8 +90,13 @@ def _allot_numbers(orders: list[Order]):
 
 
 @transaction.atomic
-def orders_create_bulk(*, items: list[BulkItem], actor: Actor) -> BulkResult:
-    """Create, validate and reserve stock for many orders; return them and the refused ones."""
+def orders_create_bulk(
+    *, items: list[BulkItem], actor: Actor, import_batch=None
+) -> BulkResult:
+    """Create, validate and reserve stock for many orders; return them and the refused ones.
+
+    ``import_batch``: the marketplace import creating them, kept on each order.
+    """
     customers = _customers(items)
     built, errors = [], {}
     for index, item in enumerate(items):
@@ -104,23 +110,26 @@ def orders_create_bulk(*, items: list[BulkItem], actor: Actor) -> BulkResult:
             continue
         if item.paid:
             order.payment_status = Order.PaymentStatus.PAID
+        order.import_batch = import_batch
         built.append((order, lines))
-    Customer.objects.bulk_create(
-        [o.customer for o, _lines in built if o.customer.pk is None]
+    bulk_insert(
+        Customer,
+        [o.customer for o, _lines in built if o.customer.pk is None],
+        set_ids=True,
     )
     for order, _lines in built:
         order.customer = order.customer  # takes the new pk; keeps the cached row
     orders = [order for order, _lines in built]
     _allot_numbers(orders)
-    Order.objects.bulk_create(orders)
+    bulk_insert(Order, orders, set_ids=True)
     for order, lines in built:
         for line in lines:
             line.order = order
-    OrderLine.objects.bulk_create(line for _order, lines in built for line in lines)
+    bulk_insert(OrderLine, (line for _order, lines in built for line in lines))
     events = [order_created_event(order=order, actor=actor) for order in orders]
     events += _process(built, actor)
     _save_outcomes(orders)
-    OrderEvent.objects.bulk_create(events)
+    bulk_insert(OrderEvent, events)
     return BulkResult(orders=orders, errors=errors)
 
 
