@@ -2,8 +2,8 @@
 
 The rules are the ones single orders follow (``orders.services``): the same build and
 validation, the same lifecycle table, the same stock reservation; only the writes are
-batched. Customers of marketplace orders are told by the platform, so no messages are
-queued here.
+batched. Customers of marketplace orders are told of the order by the platform, so
+the only message queued here asks them to correct unusable details.
 """
 
 import json
@@ -27,6 +27,7 @@ from orders.services import (
     shortage_report,
 )
 from orders.validation import order_problems
+from tracking.notifications import notification_queue_for_order
 
 S = Order.Status
 
@@ -130,6 +131,10 @@ def orders_create_bulk(
     events += _process(built, actor)
     _save_outcomes(orders)
     bulk_insert(OrderEvent, events)
+    for order in orders:
+        if order.status == S.NEEDS_CORRECTION:
+            # As for a single order: the customer is asked to check the details.
+            notification_queue_for_order(order=order, template="needs_correction")
     return BulkResult(orders=orders, errors=errors)
 
 

@@ -332,3 +332,30 @@ def test_a_bad_custom_mapping_is_refused_with_the_reason(db):
         channel.full_clean()
 
     assert "import_mapping" in refused.value.message_dict
+
+
+def test_an_xlsx_export_imports_like_a_csv(run_import, warehouse):
+    pdd = ChannelFactory(code="pdd", name="拼多多", kind=Channel.Kind.MARKETPLACE)
+    product = ProductFactory(sku="TS-RED-M")
+    stock_receive(product=product, warehouse=warehouse, quantity=5, actor="test")
+
+    batch = run_import(
+        File((FIXTURES / "pdd_orders.xlsx").open("rb"), "pdd.xlsx"), channel=pdd
+    )
+
+    assert batch.status == ImportBatch.Status.DONE
+    assert Order.objects.filter(external_id="260517-607198974342268").exists()
+
+
+def test_a_customer_whose_imported_order_needs_correction_is_asked_to_fix_it(
+    run_import, tea
+):
+    from tracking.models import Notification
+
+    run_import(taobao_file([taobao_row("T1", 收货地址="广东省 深圳市 科技园路1号")]))
+
+    order = Order.objects.get(external_id="T1")
+    assert order.status == S.NEEDS_CORRECTION
+    assert Notification.objects.filter(
+        order=order, template="needs_correction"
+    ).exists()
