@@ -42,3 +42,38 @@ def percentile(values, fraction):
         return 0.0
     index = min(len(ordered) - 1, max(0, round(fraction * (len(ordered) - 1))))
     return ordered[index]
+
+
+SHARED_BENCH = ROOT.parent / "shared" / "bench"
+
+
+def pg_baseline(seconds: int = 20, clients: int = 8) -> float | None:
+    """Run the plain-SQL intake baseline (``../shared/bench``) with pgbench; return its tps.
+
+    None when pgbench or the baseline scripts are not there.
+    """
+    import re
+    import shutil
+
+    import psycopg
+
+    schema = SHARED_BENCH / "pg_ceiling_schema.sql"
+    script = SHARED_BENCH / "pg_ceiling_order.sql"
+    if not (shutil.which("pgbench") and schema.exists() and script.exists()):
+        return None
+    with psycopg.connect(f"{PG_ADMIN_URL}/postgres", autocommit=True) as conn:
+        conn.execute('DROP DATABASE IF EXISTS "oms_bench_ceiling" WITH (FORCE)')
+        conn.execute('CREATE DATABASE "oms_bench_ceiling"')
+    url = f"{PG_ADMIN_URL}/oms_bench_ceiling"
+    subprocess.run(
+        ["psql", "-q", "-d", url, "-f", str(schema)], check=True, capture_output=True
+    )
+    done = subprocess.run(
+        ["pgbench", "-n", "-c", str(clients), "-j", "2", "-T", str(seconds)]
+        + ["-f", str(script), url],
+        check=True,
+        capture_output=True,
+        text=True,
+    )
+    found = re.search(r"tps = ([0-9.]+)", done.stdout)
+    return float(found.group(1)) if found else None

@@ -17,7 +17,13 @@ import time
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
-from _common import ROOT, django_setup, fresh_database, percentile  # noqa: E402
+from _common import (  # noqa: E402
+    ROOT,
+    django_setup,
+    fresh_database,
+    percentile,
+    pg_baseline,
+)
 
 PORT = 8765
 
@@ -156,9 +162,16 @@ def main():
     print(
         f"  orders:      {len(latencies)} ({len(errors)} not 201: {sorted(set(errors))})"
     )
-    print(f"  throughput:  {len(latencies) / wall:.1f} orders/s")
+    throughput = len(latencies) / wall
+    print(f"  throughput:  {throughput:.1f} orders/s")
     print(f"  latency p50: {percentile(latencies, 0.50) * 1000:.1f} ms")
     print(f"  latency p99: {percentile(latencies, 0.99) * 1000:.1f} ms")
+    baseline = pg_baseline()
+    if baseline:
+        print(
+            f"  plain-SQL baseline (../shared/bench, pgbench -c 8): {baseline:,.0f} "
+            f"orders/s; ours is {100 * throughput / baseline:.2f}% of it"
+        )
 
 
 if __name__ == "__main__":

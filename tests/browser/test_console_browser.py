@@ -6,7 +6,7 @@ from playwright.sync_api import expect
 
 from inventory.services import stock_receive
 from orders.models import Channel
-from orders.roles import CUSTOMER_SERVICE, OWNER, roles_sync
+from orders.roles import CUSTOMER_SERVICE, OWNER
 from tests.factories.inventory import ProductFactory
 from tests.factories.orders import ChannelFactory, UserFactory
 
@@ -48,7 +48,6 @@ def signed_in_clerk(page, live_server):
 
 def phone_order_set_up(warehouse):
     """A customer-service clerk, the phone channel and a product with 10 units free."""
-    roles_sync()  # see test_console_pages: post_migrate runs before later apps' perms
     clerk = UserFactory(username="clerk", is_staff=False)
     clerk.groups.add(Group.objects.get(name=CUSTOMER_SERVICE))
     ChannelFactory(code="phone", name="电话订购", kind=Channel.Kind.PHONE)

@@ -11,7 +11,7 @@ from django.utils import timezone
 from inventory.selectors import products_search
 from inventory.services import stock_receive
 from orders.models import Channel, Order
-from orders.roles import CUSTOMER_SERVICE, WAREHOUSE, roles_sync
+from orders.roles import CUSTOMER_SERVICE, WAREHOUSE
 from orders.selectors import customers_for_phone_order
 from tests.factories.inventory import ProductFactory, WarehouseFactory
 from tests.factories.orders import ChannelFactory, CustomerFactory, UserFactory
@@ -23,7 +23,6 @@ ADDRESSES = reverse("console:address_split")
 
 @pytest.fixture
 def member(db):
-    roles_sync()  # see test_console_pages: post_migrate runs before later apps' perms
 
     def make(role):
         user = UserFactory(username=f"user-{role}", is_staff=False)

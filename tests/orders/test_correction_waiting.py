@@ -9,7 +9,7 @@ from django.test.utils import CaptureQueriesContext
 from django.utils import timezone
 
 from orders.models import Order, OrderEvent
-from orders.roles import CUSTOMER_SERVICE, roles_sync
+from orders.roles import CUSTOMER_SERVICE
 from orders.selectors import dashboard_summary, order_list, orders_waiting_for_call
 from orders.services import order_correct
 from tests.factories.orders import UserFactory
@@ -21,7 +21,6 @@ NO_DISTRICT = {"province": "广东省", "city": "深圳市", "address_detail": "
 @pytest.fixture
 def console(client, db):
     """The test client, signed in as customer service, reading English."""
-    roles_sync()  # see test_console_pages: post_migrate runs before later apps' perms
     user = UserFactory(username="service", is_staff=False)
     user.groups.add(Group.objects.get(name=CUSTOMER_SERVICE))
     client.defaults["HTTP_ACCEPT_LANGUAGE"] = "en"

@@ -12,7 +12,7 @@ from billing.models import Payment
 from inventory.models import StockLevel
 from inventory.services import stock_receive
 from orders.imports import import_batch_create, import_batch_run, rejection_message
-from orders.models import Channel, ImportBatch, Order, OrderEvent
+from orders.models import Channel, ChannelListing, ImportBatch, Order, OrderEvent
 from tests.factories.inventory import ProductFactory
 from tests.factories.marketplace_files import (
     ADDRESS,
@@ -359,3 +359,28 @@ def test_a_customer_whose_imported_order_needs_correction_is_asked_to_fix_it(
     assert Notification.objects.filter(
         order=order, template="needs_correction"
     ).exists()
+
+
+def test_a_jd_export_imports_its_lines_and_reports_its_bad_rows(run_import, warehouse):
+    jd = ChannelFactory(code="jd", name="京东", kind=Channel.Kind.MARKETPLACE)
+    for sku in ("TS-RED-M", "STK-1"):
+        product = ProductFactory(sku=sku)
+        stock_receive(product=product, warehouse=warehouse, quantity=9, actor="test")
+    mug = ProductFactory(sku="MUG-01")
+    stock_receive(product=mug, warehouse=warehouse, quantity=9, actor="test")
+    ChannelListing.objects.create(channel=jd, code="100012345", product=mug)
+
+    batch = run_import(
+        File((FIXTURES / "jd_orders.csv").open("rb"), "jd.csv"), channel=jd
+    )
+
+    order = Order.objects.get(external_id="300001")
+    assert sorted(order.lines.values_list("sku", "quantity")) == [
+        ("MUG-01", 1),  # 商家SKUID 100012345 through its listing
+        ("STK-1", 1),
+        ("TS-RED-M", 2),
+    ]
+    assert order.total == Decimal("252.00")
+    assert order.status == S.READY_TO_FULFILL
+    codes = {code for _row, code in rejected(batch)}
+    assert {"bad_quantity", "unknown_status", "already_shipped"} <= codes
