@@ -9,6 +9,7 @@ from django.views import View
 from billing.forms import CodCollectionForm, PaymentConfirmForm
 from billing.services import cod_collection_record, payment_confirm
 from orders.exceptions import OrderError
+from orders.forms import form_errors_text
 from orders.models import Order
 
 
@@ -23,7 +24,7 @@ class OrderPaymentView(LoginRequiredMixin, PermissionRequiredMixin, View):
         order = get_object_or_404(Order, number=number)
         form = self.form_class(request.POST)
         if not form.is_valid():
-            messages.error(request, _form_errors_text(form))
+            messages.error(request, form_errors_text(form))
             return redirect(order)
         try:
             payment = self.record(order, form.cleaned_data)
@@ -53,12 +54,3 @@ class CodCollectionView(OrderPaymentView):
 
     def record(self, order, data):
         return cod_collection_record(order=order, actor=self.request.user, **data)
-
-
-def _form_errors_text(form) -> str:
-    return " ".join(
-        f"{form.fields[name].label}: {' '.join(errors)}"
-        if name in form.fields
-        else " ".join(errors)
-        for name, errors in form.errors.items()
-    )

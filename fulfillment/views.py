@@ -11,6 +11,7 @@ from fulfillment.forms import ShipmentShipForm
 from fulfillment.selectors import shipment_get
 from fulfillment.services import fulfillment_start, shipment_ship
 from orders.exceptions import OrderError
+from orders.forms import form_errors_text
 from orders.models import Order
 
 
@@ -44,7 +45,7 @@ class ShipmentShipView(WarehouseActionView):
             raise Http404(_("No such parcel."))
         form = ShipmentShipForm(request.POST)
         if not form.is_valid():
-            messages.error(request, _form_errors_text(form))
+            messages.error(request, form_errors_text(form))
             return redirect(shipment.order)
         try:
             shipment = shipment_ship(
@@ -66,12 +67,3 @@ class ShipmentShipView(WarehouseActionView):
                 },
             )
         return redirect(shipment.order)
-
-
-def _form_errors_text(form) -> str:
-    return " ".join(
-        f"{form.fields[name].label}: {' '.join(errors)}"
-        if name in form.fields
-        else " ".join(errors)
-        for name, errors in form.errors.items()
-    )

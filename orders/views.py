@@ -24,6 +24,7 @@ from orders.forms import (
     OrderNoteForm,
     PhoneOrderForm,
     address_line_split,
+    form_errors_text,
 )
 from orders.models import Order
 from orders.phones import phone_display
@@ -123,16 +124,6 @@ class OrderDetailView(ConsoleView, TemplateView):
             actions=panels,
             **kwargs,
         )
-
-
-def form_errors_text(form) -> str:
-    """Return a form's errors as one line for a message."""
-    parts = []
-    for name, errors in form.errors.items():
-        label = form.fields[name].label if name in form.fields else ""
-        text = " ".join(str(error) for error in errors)
-        parts.append(f"{label}: {text}" if label else text)
-    return " ".join(parts)
 
 
 class OrderActionView(ConsoleView, View):

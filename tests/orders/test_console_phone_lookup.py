@@ -4,7 +4,6 @@ from datetime import timedelta
 from decimal import Decimal
 
 import pytest
-from django.contrib.auth.models import Group
 from django.urls import reverse
 from django.utils import timezone
 
@@ -14,22 +13,11 @@ from orders.models import Channel, Order
 from orders.roles import CUSTOMER_SERVICE, WAREHOUSE
 from orders.selectors import customers_for_phone_order
 from tests.factories.inventory import ProductFactory, WarehouseFactory
-from tests.factories.orders import ChannelFactory, CustomerFactory, UserFactory
+from tests.factories.orders import ChannelFactory, CustomerFactory
 
 CUSTOMERS = reverse("console:customer_lookup")
 PRODUCTS = reverse("console:product_search")
 ADDRESSES = reverse("console:address_split")
-
-
-@pytest.fixture
-def member(db):
-
-    def make(role):
-        user = UserFactory(username=f"user-{role}", is_staff=False)
-        user.groups.add(Group.objects.get(name=role))
-        return user
-
-    return make
 
 
 @pytest.fixture

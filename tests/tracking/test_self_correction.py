@@ -3,7 +3,6 @@
 import re
 
 import pytest
-from django.core.cache import cache
 from django.test import Client
 from django.urls import reverse
 
@@ -13,14 +12,6 @@ from tracking.views import SESSION_KEY
 
 S = Order.Status
 BAD_PHONE = "12345"  # not a phone number: the order is held with phone_invalid
-
-
-@pytest.fixture(autouse=True)
-def fresh_rate_limit():
-    """The attempt counters live in the cache, which outlives a test."""
-    cache.clear()
-    yield
-    cache.clear()
 
 
 @pytest.fixture

@@ -5,7 +5,6 @@ from datetime import timedelta
 
 import pytest
 from django.conf import settings
-from django.core.cache import cache
 from django.db import connection
 from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
@@ -24,14 +23,6 @@ NOT_FOUND = (
     "We could not find an order with this number and phone number. "
     "Please check both and try again."
 )
-
-
-@pytest.fixture(autouse=True)
-def fresh_rate_limit():
-    """The lookup counter lives in the cache, which outlives a test."""
-    cache.clear()
-    yield
-    cache.clear()
 
 
 @pytest.fixture
