@@ -146,6 +146,21 @@ LINE_FIELDS = (
     "line_amount",
 )
 DISCOUNT_FIELDS = ("discount", "seller_discount", "platform_discount")
+# Order fields taken from the file as they are; the rest are worked out in _order.
+COPIED_FIELDS = tuple(
+    name
+    for name in ORDER_FIELDS
+    if name
+    not in (
+        "external_id",
+        "status",
+        "shipping_fee",
+        "total_amount",
+        "item_count",
+        "item_kinds",
+        *DISCOUNT_FIELDS,
+    )
+)
 MASKABLE_FIELDS = ("receiver_name", "phone", "address_full", "address_detail")
 
 TAOBAO = {
@@ -735,28 +750,7 @@ class OrderStream:
             raw_status=raw_status,
             source_rows=[number for number, _values, _errors in group],
         )
-        for name in (
-            "buyer_name",
-            "receiver_name",
-            "phone",
-            "address_full",
-            "province",
-            "city",
-            "district",
-            "address_detail",
-            "postal_code",
-            "buyer_note",
-            "seller_note",
-            "closed_reason",
-            "tracking_number",
-            "carrier",
-            "shop_name",
-            "item_summary",
-            "paid_amount",
-            "goods_amount",
-            "placed_at",
-            "paid_at",
-        ):
+        for name in COPIED_FIELDS:
             value = first.get(name)
             if value is not None and value != "":
                 setattr(order, name, value)
