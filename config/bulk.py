@@ -31,7 +31,8 @@ def bulk_insert(model: type[models.Model], objs, *, set_ids: bool = False) -> in
     columns = ", ".join(quote(f.column) for f in fields)
     json_fields = {f.attname for f in fields if isinstance(f, models.JSONField)}
     table = quote(model._meta.db_table)
-    with connection.cursor() as cursor:
+    # The raw psycopg cursor: wrap its errors as Django's (IntegrityError…).
+    with connection.cursor() as cursor, connection.wrap_database_errors:
         copy_sql = f"COPY {table} ({columns}) FROM STDIN"
         with cursor.cursor.copy(copy_sql) as copy:
             for obj in objs:

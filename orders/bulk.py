@@ -9,7 +9,7 @@ the only message queued here asks them to correct unusable details.
 import json
 from dataclasses import dataclass
 
-from django.db import transaction
+from django.db import IntegrityError, transaction
 from django.utils.translation import gettext as _
 
 from config.bulk import bulk_insert
@@ -90,6 +90,28 @@ def _allot_numbers(orders: list[Order]):
         pending = retry
 
 
+NUMBER_ATTEMPTS = 5
+
+
+def _insert_with_unique_numbers(orders: list[Order]):
+    """Insert the orders; draw new numbers when a concurrent writer took one meanwhile."""
+    for attempt in range(NUMBER_ATTEMPTS):
+        _allot_numbers(orders)
+        try:
+            with transaction.atomic():
+                bulk_insert(Order, orders, set_ids=True)
+            return
+        except IntegrityError as exc:
+            clash = "orders_order_number" in str(exc) or "orders_order.number" in str(
+                exc
+            )
+            if not clash or attempt == NUMBER_ATTEMPTS - 1:
+                raise
+            for order in orders:  # drawn ids were not used; draw again
+                order.pk = None
+                order._state.adding = True
+
+
 @transaction.atomic
 def orders_create_bulk(
     *, items: list[BulkItem], actor: Actor, import_batch=None
@@ -121,8 +143,7 @@ def orders_create_bulk(
     for order, _lines in built:
         order.customer = order.customer  # takes the new pk; keeps the cached row
     orders = [order for order, _lines in built]
-    _allot_numbers(orders)
-    bulk_insert(Order, orders, set_ids=True)
+    _insert_with_unique_numbers(orders)
     for order, lines in built:
         for line in lines:
             line.order = order

@@ -91,3 +91,42 @@ def test_orders_that_draw_the_same_number_get_different_ones(monkeypatch, channe
     bulk._allot_numbers(orders)
 
     assert len({order.number for order in orders}) == 3
+
+
+def test_a_number_taken_by_a_concurrent_writer_is_drawn_again(
+    monkeypatch, channel, stocked_product
+):
+    from orders import bulk
+    from tests.factories.orders import OrderFactory
+
+    OrderFactory(channel=channel, number="260101000001")
+    # The first draw clashes with a row another writer inserted after our check.
+    draws = iter(["260101000001", "260101000002"])
+    monkeypatch.setattr(bulk, "new_order_number", lambda placed_at: next(draws))
+    monkeypatch.setattr(bulk, "_allot_numbers", _draw_without_checking(bulk))
+    data = OrderInput(
+        channel=channel,
+        customer_name="张三",
+        customer_phone="13800138000",
+        lines=[LineInput(stocked_product, 1)],
+        payment_method="cod",
+        address={
+            "province": "广东省",
+            "city": "深圳市",
+            "district": "南山区",
+            "address_detail": "科技园路1号",
+        },
+    )
+
+    result = orders_create_bulk(items=[BulkItem(data=data)], actor="test")
+
+    assert [o.number for o in result.orders] == ["260101000002"]
+    assert Order.objects.filter(number="260101000002").exists()
+
+
+def _draw_without_checking(bulk):
+    def draw(orders):
+        for order in orders:
+            order.number = bulk.new_order_number(order.placed_at)
+
+    return draw
