@@ -1,0 +1,43 @@
+"""What every carrier or tracking aggregator adapter gives the tracking app.
+
+An adapter turns a provider's own wording into ``Scan`` records with one of our
+normalised statuses (``tracking.models.TrackingStatus``). Adapters talk HTTP and
+parse; they never touch the database — ``tracking.services`` stores what they return.
+"""
+
+from dataclasses import dataclass, field
+from datetime import datetime
+
+
+class ProviderError(Exception):
+    """The provider answered with an error or something we cannot read.
+
+    ``retry``: whether asking again later may help (busy, rate-limited, timeout),
+    as opposed to a request that will never succeed (unknown number, bad key).
+    """
+
+    def __init__(self, message: str, *, code: str = "", retry: bool = False):
+        super().__init__(message)
+        self.code = code
+        self.retry = retry
+
+
+@dataclass(frozen=True)
+class Scan:
+    """One event of a parcel's journey, normalised."""
+
+    occurred_at: datetime  # aware
+    status: str  # a TrackingStatus value
+    description: str
+    location: str = ""
+    raw: dict = field(default_factory=dict, compare=False, hash=False)
+
+
+@dataclass(frozen=True)
+class TrackingResult:
+    """What a provider knows of one parcel: its scans, oldest first."""
+
+    carrier_code: str
+    tracking_number: str
+    scans: list[Scan]
+    delivered: bool = False
