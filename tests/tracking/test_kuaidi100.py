@@ -1,8 +1,7 @@
 """The Kuaidi100 adapter against a fake Kuaidi100 served on loopback."""
 
 import json
-import threading
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from http.server import BaseHTTPRequestHandler
 from urllib.parse import parse_qs
 
 import pytest
@@ -71,13 +70,9 @@ class FakeKuaidi100(BaseHTTPRequestHandler):
 
 
 @pytest.fixture
-def fake():
+def fake(loopback_server):
     FakeKuaidi100.answers, FakeKuaidi100.received = {}, []
-    server = ThreadingHTTPServer(("127.0.0.1", 0), FakeKuaidi100)
-    thread = threading.Thread(target=server.serve_forever, daemon=True)
-    thread.start()
-    yield FakeKuaidi100, f"http://127.0.0.1:{server.server_port}"
-    server.shutdown()
+    return FakeKuaidi100, loopback_server(FakeKuaidi100)
 
 
 def client(url):
