@@ -8,16 +8,19 @@ from config.health import healthz
 from orders.api.views import ChannelPushView
 from tracking.urls import console_patterns as tracking_console
 from tracking.urls import public_patterns as tracking_public
+from tracking.urls import webhook_patterns as carrier_webhooks
 
 urlpatterns = [
     path("", RedirectView.as_view(pattern_name="console:dashboard", permanent=False)),
     path("admin/", admin.site.urls),
     path("console/imports/", include("orders.import_urls")),
+    path("console/stock/", include("inventory.urls")),
     path("console/", include("orders.urls")),
     path("console/shipments/", include("fulfillment.urls")),
     path("console/payments/", include("billing.urls")),
     path("console/tracking/", include((tracking_console, "tracking"))),
     path("track/", include((tracking_public, "track"))),
+    path("webhooks/carriers/", include((carrier_webhooks, "carrier_webhooks"))),
     path("api/v1/", include("orders.api.urls")),
     path("api/schema/", SpectacularAPIView.as_view(), name="schema"),
     path(

@@ -23,10 +23,17 @@ OPEN = (Shipment.Status.PICKING, Shipment.Status.PACKED)
 
 @transaction.atomic
 def fulfillment_start(*, order: Order, actor: Actor) -> list[Shipment]:
-    """Start picking: one parcel per warehouse that holds the order's reserved stock."""
+    """Start picking: one parcel per warehouse that holds the order's reserved stock.
+
+    A partially shipped order whose owed rest has been reserved (a split backorder)
+    gets the new parcels and stays partially shipped until they leave.
+    """
     order = order_lock(order)
-    if order.status != S.READY_TO_FULFILL:
+    rest = order.status == S.PARTIALLY_SHIPPED and order.reservations.exists()
+    if order.status != S.READY_TO_FULFILL and not rest:
         raise InvalidTransition(order=order, to_status=S.IN_FULFILLMENT)
+    if rest and order.shipments.filter(status__in=OPEN).exists():
+        raise ShipmentError(_("The owed items are already being picked."))
     per_warehouse: dict[int, dict[int, int]] = defaultdict(dict)
     warehouses = {}
     for reservation in order.reservations.select_related("warehouse"):
@@ -48,6 +55,15 @@ def fulfillment_start(*, order: Order, actor: Actor) -> list[Shipment]:
             )
         )
         shipments.append(shipment)
+    if rest:
+        order_event_record(
+            order=order,
+            kind=OrderEvent.Kind.SHIPMENT,
+            actor=actor,
+            message=_("Picking started for the owed items: %(count)d parcel(s).")
+            % {"count": len(shipments)},
+        )
+        return shipments
     order_transition(
         order=order,
         to_status=S.IN_FULFILLMENT,
@@ -127,6 +143,9 @@ def shipment_ship(
     if weight_kg is not None:
         shipment.weight_kg = weight_kg
     shipment.save()
+    from tracking.services import parcel_watch_start  # tracking builds on fulfillment
+
+    parcel_watch_start(shipment=shipment)
     order_event_record(
         order=shipment.order,
         kind=OrderEvent.Kind.SHIPMENT,

@@ -7,7 +7,14 @@ which locks the rows and writes the movement ledger.
 from django.contrib import admin
 from django.utils.translation import gettext_lazy as _
 
-from inventory.models import Product, Reservation, StockLevel, StockMovement, Warehouse
+from inventory.models import (
+    Product,
+    Reservation,
+    StockLevel,
+    StockMovement,
+    Warehouse,
+    WarehouseRegion,
+)
 from orders.admin import ReadOnlyAdmin, ReadOnlyInline
 
 
@@ -23,10 +30,25 @@ class StockLevelInline(ReadOnlyInline):
 
 @admin.register(Product)
 class ProductAdmin(admin.ModelAdmin):
-    list_display = ("sku", "name", "category", "price", "barcode", "active")
+    list_display = (
+        "sku",
+        "name",
+        "category",
+        "price",
+        "barcode",
+        "safety_stock",
+        "lead_time_days",
+        "active",
+    )
     list_filter = ("active", "category")
     search_fields = ("sku", "name", "barcode")
     inlines = [StockLevelInline]
+
+
+class WarehouseRegionInline(admin.TabularInline):
+    model = WarehouseRegion
+    fields = ("province", "rank")
+    extra = 0
 
 
 @admin.register(Warehouse)
@@ -34,16 +56,50 @@ class WarehouseAdmin(admin.ModelAdmin):
     list_display = ("code", "name", "province", "city", "priority", "active")
     list_filter = ("active", "province")
     search_fields = ("code", "name", "city")
+    inlines = [WarehouseRegionInline]
+
+
+@admin.register(WarehouseRegion)
+class WarehouseRegionAdmin(admin.ModelAdmin):
+    """The region-to-warehouse table of the ``nearest`` strategy: per province, nearest first."""
+
+    list_display = ("province", "rank", "warehouse")
+    list_editable = ("rank",)
+    list_filter = ("province", "warehouse")
+    list_select_related = ("warehouse",)
+    search_fields = ("province", "warehouse__name", "warehouse__code")
 
 
 @admin.register(StockLevel)
-class StockLevelAdmin(ReadOnlyAdmin):
-    list_display = ("product", "warehouse", "on_hand", "reserved", "available")
+class StockLevelAdmin(admin.ModelAdmin):
+    """Only the reorder point is edited here; the units change through the services."""
+
+    list_display = (
+        "product",
+        "warehouse",
+        "on_hand",
+        "reserved",
+        "available",
+        "reorder_point",
+    )
     list_filter = ("warehouse",)
     list_select_related = ("product", "warehouse")
     search_fields = ("product__sku", "product__name", "product__barcode")
-    fields = ("product", "warehouse", "on_hand", "reserved", "available")
-    readonly_fields = ("available",)
+    fields = (
+        "product",
+        "warehouse",
+        "on_hand",
+        "reserved",
+        "available",
+        "reorder_point",
+    )
+    readonly_fields = ("product", "warehouse", "on_hand", "reserved", "available")
+
+    def has_add_permission(self, request):
+        return False
+
+    def has_delete_permission(self, request, obj=None):
+        return False
 
     @admin.display(description=_("available"))
     def available(self, level):
@@ -62,10 +118,17 @@ class StockMovementAdmin(ReadOnlyAdmin):
         "order",
         "actor",
         "reason",
+        "reference",
     )
     list_filter = ("kind", "warehouse")
     list_select_related = ("product", "warehouse", "order", "actor")
-    search_fields = ("product__sku", "product__name", "order__number", "reason")
+    search_fields = (
+        "product__sku",
+        "product__name",
+        "order__number",
+        "reason",
+        "reference",
+    )
     date_hierarchy = "created_at"
 
 

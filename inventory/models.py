@@ -22,6 +22,17 @@ class Product(models.Model):
         _("weight (kg)"), max_digits=8, decimal_places=3, default=Decimal("0")
     )
     active = models.BooleanField(_("active"), default=True)
+    # Replenishment: see inventory.selectors.replenishment_rows for the formula.
+    safety_stock = models.PositiveIntegerField(
+        _("safety stock"),
+        default=0,
+        help_text=_("Units kept in each warehouse for surprises in demand or supply."),
+    )
+    lead_time_days = models.PositiveSmallIntegerField(
+        _("supplier lead time (days)"),
+        default=7,
+        help_text=_("Days from ordering from the supplier to the goods arriving."),
+    )
 
     class Meta:
         verbose_name = _("product")
@@ -74,6 +85,15 @@ class StockLevel(models.Model):
     )
     on_hand = models.IntegerField(_("on hand"), default=0)
     reserved = models.IntegerField(_("reserved"), default=0)
+    reorder_point = models.PositiveIntegerField(
+        _("reorder point"),
+        null=True,
+        blank=True,
+        help_text=_(
+            "Warn when available stock falls to this many units. "
+            "Empty: calculated from sales, lead time and safety stock."
+        ),
+    )
 
     class Meta:
         verbose_name = _("stock level")
@@ -171,6 +191,8 @@ class StockMovement(models.Model):
         verbose_name=_("staff member"),
     )
     reason = models.CharField(_("reason"), max_length=200, blank=True)
+    # Supplier delivery note, return number or stocktake sheet the change came from.
+    reference = models.CharField(_("reference"), max_length=100, blank=True)
     created_at = models.DateTimeField(_("time"), default=timezone.now, db_index=True)
 
     class Meta:
@@ -178,8 +200,37 @@ class StockMovement(models.Model):
         verbose_name_plural = _("stock movements")
         ordering = ["-created_at", "-id"]
         indexes = [
-            models.Index(fields=["product", "warehouse"], name="movement_product_wh")
+            models.Index(fields=["product", "warehouse"], name="movement_product_wh"),
+            # Sales velocity reads recent movements of one kind.
+            models.Index(fields=["kind", "created_at"], name="movement_kind_time"),
         ]
 
     def __str__(self):
         return f"{self.kind} {self.product_id}@{self.warehouse_id} {self.on_hand_delta:+}/{self.reserved_delta:+}"
+
+
+class WarehouseRegion(models.Model):
+    """Which warehouses serve a destination province, nearest first (the ``nearest`` strategy)."""
+
+    province = models.CharField(_("province"), max_length=32)
+    warehouse = models.ForeignKey(
+        Warehouse,
+        on_delete=models.CASCADE,
+        related_name="regions",
+        verbose_name=_("warehouse"),
+    )
+    # Lower numbers are nearer: tried first for orders to this province.
+    rank = models.PositiveSmallIntegerField(_("rank"), default=1)
+
+    class Meta:
+        verbose_name = _("warehouse region")
+        verbose_name_plural = _("warehouse regions")
+        ordering = ["province", "rank", "warehouse__priority"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["province", "warehouse"], name="warehouse_region_unique"
+            )
+        ]
+
+    def __str__(self):
+        return f"{self.province} → {self.warehouse} ({self.rank})"

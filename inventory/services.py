@@ -9,6 +9,12 @@ from django.db.models import F
 from django.utils.translation import gettext as _
 
 from config.bulk import bulk_insert
+from inventory.allocation import (
+    allocation_plan,
+    allocation_plan_partial,
+    allocation_policy,
+    warehouses_ranked,
+)
 from inventory.exceptions import StockError
 from inventory.models import Product, Reservation, StockLevel, StockMovement, Warehouse
 from orders.events import actor_fields
@@ -43,10 +49,15 @@ def _locked_levels(product_ids, warehouse_ids=None) -> list[StockLevel]:
 
 @dataclass
 class Demand:
-    """What one order needs: units per product id."""
+    """What one order needs: units per product id.
+
+    ``partial``: reserve what is there now and report the rest as short (a backorder
+    that staff chose to split) instead of reserving nothing.
+    """
 
     order: object
     units: dict[int, int]
+    partial: bool = False
 
 
 def demand_for_order(order) -> Demand:
@@ -58,7 +69,7 @@ def demand_for_order(order) -> Demand:
 
 @transaction.atomic
 def stock_reserve_for_order(*, order, actor) -> list[Shortage]:
-    """Reserve every line of the order in one warehouse; return the shortages, if any."""
+    """Reserve every line of the order as the allocation strategy says; return the shortages."""
     if order.reservations.exists():
         return []
     return stock_reserve(demands=[demand_for_order(order)], actor=actor)[order.pk]
@@ -68,11 +79,12 @@ def stock_reserve_for_order(*, order, actor) -> list[Shortage]:
 def stock_reserve(*, demands: list[Demand], actor) -> dict[int, list[Shortage]]:
     """Reserve stock for orders in the given order (oldest first); return shortages per order.
 
-    Each order is reserved whole in one warehouse, tried by priority. When none can
-    ship it, nothing is reserved for it and every line short in the warehouse that
-    comes closest is reported at once. Stock rows are locked once for the whole batch,
-    in primary-key order; the counts are kept in memory and written once per row,
-    each write guarded so reserved can never pass on hand.
+    Warehouses are chosen per order by the allocation strategy (``inventory.allocation``):
+    whole in one warehouse, or split over several when ``ALLOCATION_ALLOW_SPLIT``. When
+    the order cannot be covered, nothing is reserved for it (unless the demand is
+    ``partial``) and every short line is reported at once. Stock rows are locked once
+    for the whole batch, in primary-key order; the counts are kept in memory and
+    written once per row, each write guarded so reserved can never pass on hand.
     """
     warehouses = list(
         Warehouse.objects.filter(active=True).order_by("priority", "code")
@@ -82,50 +94,91 @@ def stock_reserve(*, demands: list[Demand], actor) -> dict[int, list[Shortage]]:
     level_at = {(lv.warehouse_id, lv.product_id): lv for lv in levels}
     free = {key: lv.available for key, lv in level_at.items()}
     names = _product_names(product_ids, levels)
+    policy = allocation_policy(
+        provinces={getattr(d.order, "province", "") for d in demands}
+    )
     added: dict[tuple[int, int], int] = defaultdict(int)
     reservations, movements, result = [], [], {}
     for demand in demands:
-        best = None
-        for warehouse in warehouses:
-            short = [
-                Shortage(
-                    *names[pid],
-                    wanted=q,
-                    available=max(free.get((warehouse.pk, pid), 0), 0),
+        ranked = warehouses_ranked(
+            warehouses=warehouses,
+            policy=policy,
+            province=getattr(demand.order, "province", ""),
+        )
+        plan = allocation_plan(
+            units=demand.units, ranked=ranked, free=free, policy=policy
+        )
+        shortages = []
+        if plan is None:
+            shortages = _shortages(demand, ranked, free, names, policy)
+            plan = (
+                allocation_plan_partial(
+                    units=demand.units, ranked=ranked, free=free, policy=policy
                 )
-                for pid, q in demand.units.items()
-                if free.get((warehouse.pk, pid), 0) < q
-            ]
-            if not short:
-                for pid, q in demand.units.items():
-                    free[(warehouse.pk, pid)] -= q
-                    added[(warehouse.pk, pid)] += q
-                reservations += [
+                if demand.partial
+                else {}
+            )
+            if demand.partial:
+                shortages = _shortages_after(demand, plan, free, names)
+        for warehouse_id, units in plan.items():
+            for pid, q in units.items():
+                free[(warehouse_id, pid)] -= q
+                added[(warehouse_id, pid)] += q
+                reservations.append(
                     Reservation(
                         order=demand.order,
                         product_id=pid,
-                        warehouse=warehouse,
+                        warehouse_id=warehouse_id,
                         quantity=q,
                     )
-                    for pid, q in demand.units.items()
-                ]
-                movements += _reserved_movements(demand, warehouse, actor)
-                best = []
-                break
-            if best is None or len(short) < len(best):
-                best = short
-        result[demand.order.pk] = (
-            best
-            if best is not None
-            else [
-                Shortage(*names[pid], wanted=q, available=0)
-                for pid, q in demand.units.items()
-            ]
-        )
+                )
+            movements += _reserved_movements(demand, warehouse_id, units, actor)
+        result[demand.order.pk] = shortages
     _levels_add_reserved({level_at[key].pk: q for key, q in added.items()})
     bulk_insert(Reservation, reservations)
     bulk_insert(StockMovement, movements)
     return result
+
+
+def _shortages(demand, ranked, free, names, policy) -> list[Shortage]:
+    """Return every short line: in the warehouse that comes closest, or over all of them when split."""
+    if policy.allow_split:
+        return [
+            Shortage(*names[pid], wanted=q, available=total)
+            for pid, q in demand.units.items()
+            if (total := sum(max(free.get((w.pk, pid), 0), 0) for w in ranked)) < q
+        ]
+    best = None
+    for warehouse in ranked:
+        short = [
+            Shortage(
+                *names[pid],
+                wanted=q,
+                available=max(free.get((warehouse.pk, pid), 0), 0),
+            )
+            for pid, q in demand.units.items()
+            if free.get((warehouse.pk, pid), 0) < q
+        ]
+        if best is None or len(short) < len(best):
+            best = short
+    if best is None:
+        return [
+            Shortage(*names[pid], wanted=q, available=0)
+            for pid, q in demand.units.items()
+        ]
+    return best
+
+
+def _shortages_after(demand, plan, free, names) -> list[Shortage]:
+    got: dict[int, int] = defaultdict(int)
+    for units in plan.values():
+        for pid, q in units.items():
+            got[pid] += q
+    return [
+        Shortage(*names[pid], wanted=q, available=got[pid])
+        for pid, q in demand.units.items()
+        if got[pid] < q
+    ]
 
 
 def _levels_add_reserved(units: dict[int, int]):
@@ -164,19 +217,19 @@ def _product_names(product_ids, levels) -> dict[int, tuple[str, str]]:
     return names
 
 
-def _reserved_movements(demand, warehouse, actor):
+def _reserved_movements(demand, warehouse_id, units, actor):
     reason = _("Reserved for order %(number)s") % {"number": demand.order.number}
     return [
         StockMovement(
             product_id=pid,
-            warehouse=warehouse,
+            warehouse_id=warehouse_id,
             kind=Kind.RESERVED,
             reserved_delta=q,
             order=demand.order,
             reason=reason,
             **_movement_actor(actor),
         )
-        for pid, q in demand.units.items()
+        for pid, q in units.items()
     ]
 
 
@@ -256,21 +309,202 @@ def stock_consume_for_shipment(*, order, warehouse, quantities: dict[int, int], 
 
 
 @transaction.atomic
-def stock_receive(*, product, warehouse, quantity: int, actor, reason="") -> StockLevel:
-    """Add units that arrived at the warehouse (goods-in)."""
+def stock_receive(
+    *, product, warehouse, quantity: int, actor, reason="", reference=""
+) -> StockLevel:
+    """Add units that arrived at the warehouse (goods-in); backorders are filled after commit.
+
+    ``reference`` names the supplier's delivery note or purchase reference.
+    """
     if quantity <= 0:
         raise StockError(_("Quantity received must be a positive whole number."))
-    level, _created = StockLevel.objects.get_or_create(
-        product=product, warehouse=warehouse
-    )
-    StockLevel.objects.filter(pk=level.pk).update(on_hand=F("on_hand") + quantity)
-    StockMovement.objects.create(
-        product=product,
-        warehouse=warehouse,
+    return _on_hand_add(
+        level=_level_for_update(product, warehouse),
+        delta=quantity,
         kind=Kind.RECEIVED,
-        on_hand_delta=quantity,
+        actor=actor,
         reason=reason,
+        reference=reference,
+    )
+
+
+def _level_for_update(product, warehouse) -> StockLevel:
+    """Return the product's stock row in the warehouse, created when missing, locked."""
+    StockLevel.objects.get_or_create(product=product, warehouse=warehouse)
+    return (
+        StockLevel.objects.select_for_update(of=("self",))
+        .select_related("product", "warehouse")
+        .get(product=product, warehouse=warehouse)
+    )
+
+
+def _on_hand_add(
+    *, level, delta, kind, actor, reason="", reference="", order=None
+) -> StockLevel:
+    """Change the locked row's units on hand by ``delta`` and write the movement."""
+    StockLevel.objects.filter(pk=level.pk).update(on_hand=F("on_hand") + delta)
+    StockMovement.objects.create(
+        product_id=level.product_id,
+        warehouse_id=level.warehouse_id,
+        kind=kind,
+        on_hand_delta=delta,
+        order=order,
+        reason=str(reason)[:200],
+        reference=str(reference)[:100],
         **_movement_actor(actor),
     )
-    level.refresh_from_db()
+    level.refresh_from_db(fields=["on_hand", "reserved"])
+    if delta > 0:
+        _backorders_fill_on_commit([level.product_id])
     return level
+
+
+def _backorders_fill_on_commit(product_ids):
+    """Queue the backorder fill for these products once the new stock is committed.
+
+    After commit, not inside the stock change: the receipt must land even when an
+    order cannot be processed, and each order is then moved in its own short
+    transaction instead of one long one holding every stock row. robust: a broker
+    outage must not fail the saved receipt; the periodic sweep catches up.
+    """
+    ids = sorted(set(product_ids))
+    if not ids:
+        return
+    # inventory.tasks imports orders.services, which imports this module.
+    from inventory.selectors import backorders_exist
+    from inventory.tasks import backorders_fill
+
+    def queue():
+        # Checked after commit, so an order backordered meanwhile is seen too.
+        if backorders_exist(ids):
+            backorders_fill.delay(ids)
+
+    transaction.on_commit(queue, robust=True)
+
+
+@transaction.atomic
+def stock_adjust(
+    *, product, warehouse, delta: int, reason: str, actor, reference=""
+) -> StockLevel:
+    """Correct the units on hand by ``delta`` (found, damaged, lost); never below what is reserved."""
+    if not delta:
+        raise StockError(_("An adjustment must change the stock by at least one unit."))
+    if not (reason or "").strip():
+        raise StockError(_("Say why the stock is adjusted."))
+    level = _level_for_update(product, warehouse)
+    if level.on_hand + delta < level.reserved:
+        raise StockError(
+            _(
+                "Cannot take %(units)d of %(sku)s out of %(warehouse)s: only "
+                "%(free)d are not reserved for orders."
+            )
+            % {
+                "units": -delta,
+                "sku": product.sku,
+                "warehouse": warehouse.name,
+                "free": level.available,
+            }
+        )
+    return _on_hand_add(
+        level=level,
+        delta=delta,
+        kind=Kind.ADJUSTED,
+        actor=actor,
+        reason=reason,
+        reference=reference,
+    )
+
+
+@transaction.atomic
+def stock_return(
+    *, product, warehouse, quantity: int, actor, order=None, reason="", reference=""
+) -> StockLevel:
+    """Put goods a customer sent back on hand again, tied to their order when known."""
+    if quantity <= 0:
+        raise StockError(_("Quantity returned must be a positive whole number."))
+    if order is not None and not order.lines.filter(product=product).exists():
+        raise StockError(
+            _("Order %(number)s has no %(sku)s to return.")
+            % {"number": order.number, "sku": product.sku}
+        )
+    if not reason:
+        reason = (
+            _("Returned from order %(number)s") % {"number": order.number}
+            if order is not None
+            else _("Returned by a customer")
+        )
+    return _on_hand_add(
+        level=_level_for_update(product, warehouse),
+        delta=quantity,
+        kind=Kind.RETURNED,
+        actor=actor,
+        reason=reason,
+        reference=reference,
+        order=order,
+    )
+
+
+@transaction.atomic
+def stocktake_post(
+    *, warehouse, counts: dict, actor, reason="", reference=""
+) -> list[StockMovement]:
+    """Set each counted product's units on hand, posting every difference as a movement.
+
+    ``counts`` maps products (or their ids) to the units counted. The rows are
+    locked in primary-key order; a count below the units reserved for orders is
+    refused, every such SKU named at once, and nothing is posted. Returns the
+    movements written (none for products counted as recorded).
+    """
+    counts = {getattr(p, "pk", p): c for p, c in counts.items()}
+    for counted in counts.values():
+        if not isinstance(counted, int) or isinstance(counted, bool) or counted < 0:
+            raise StockError(_("A count must be a whole number, 0 or more."))
+    StockLevel.objects.bulk_create(
+        [StockLevel(product_id=pid, warehouse=warehouse) for pid in counts],
+        ignore_conflicts=True,
+    )
+    levels = _locked_levels(counts.keys(), [warehouse.pk])
+    too_low = [lv for lv in levels if counts[lv.product_id] < lv.reserved]
+    if too_low:
+        raise StockError(
+            _(
+                "Counted fewer units than are reserved for orders; re-allocate or "
+                "cancel those orders first: %(detail)s"
+            )
+            % {
+                "detail": "; ".join(
+                    _("%(sku)s counted %(counted)d, reserved %(reserved)d")
+                    % {
+                        "sku": lv.product.sku,
+                        "counted": counts[lv.product_id],
+                        "reserved": lv.reserved,
+                    }
+                    for lv in too_low
+                )
+            }
+        )
+    movements = []
+    for level in levels:
+        counted = counts[level.product_id]
+        difference = counted - level.on_hand
+        if not difference:
+            continue
+        StockLevel.objects.filter(pk=level.pk).update(on_hand=F("on_hand") + difference)
+        movements.append(
+            StockMovement(
+                product_id=level.product_id,
+                warehouse=warehouse,
+                kind=Kind.STOCKTAKE,
+                on_hand_delta=difference,
+                reason=str(
+                    reason
+                    or _("Stocktake: counted %(counted)d, on record %(on_hand)d")
+                    % {"counted": counted, "on_hand": level.on_hand}
+                )[:200],
+                reference=str(reference)[:100],
+                **_movement_actor(actor),
+            )
+        )
+    StockMovement.objects.bulk_create(movements)
+    _backorders_fill_on_commit(m.product_id for m in movements if m.on_hand_delta > 0)
+    return movements

@@ -14,13 +14,20 @@ from orders.exceptions import OrderError
 from orders.models import (
     Channel,
     ChannelListing,
+    ChannelPrice,
     ChannelToken,
+    Coupon,
+    CouponRedemption,
     Customer,
     ImportBatch,
     ImportRejection,
     Order,
     OrderEvent,
     OrderLine,
+    Promotion,
+    RoutingRule,
+    ShippingRule,
+    TaxRule,
     WebhookReceipt,
 )
 from orders.phones import phone_normalise
@@ -346,3 +353,114 @@ class ImportRejectionAdmin(ReadOnlyAdmin):
     list_filter = ("code",)
     list_select_related = ("batch",)
     search_fields = ("batch__original_name", "message")
+
+
+@admin.register(RoutingRule)
+class RoutingRuleAdmin(admin.ModelAdmin):
+    """Which orders wait for a team's review before stock is reserved."""
+
+    list_display = (
+        "name",
+        "team",
+        "min_total",
+        "with_buyer_note",
+        "channel",
+        "payment_method",
+        "position",
+        "active",
+    )
+    list_editable = ("position", "active")
+    list_filter = ("active", "team", "channel")
+    list_select_related = ("channel",)
+    search_fields = ("name",)
+
+
+# --- Pricing rules (orders/pricing.py). Saving a rule changes the tables' version,
+# so intake picks it up on its next order.
+
+
+@admin.register(ChannelPrice)
+class ChannelPriceAdmin(admin.ModelAdmin):
+    list_display = ("product", "channel", "price", "valid_from", "valid_until")
+    list_filter = ("channel", "valid_from", "valid_until")
+    list_select_related = ("product", "channel")
+    search_fields = ("product__sku", "product__name")
+    autocomplete_fields = ("product",)
+
+
+class CouponInline(admin.TabularInline):
+    model = Coupon
+    extra = 0
+    fields = ("code", "usage_limit", "per_customer_limit", "times_used", "active")
+    readonly_fields = ("times_used",)
+
+
+@admin.register(Promotion)
+class PromotionAdmin(admin.ModelAdmin):
+    list_display = (
+        "name",
+        "kind",
+        "priority",
+        "stackable",
+        "requires_coupon",
+        "active",
+        "valid_from",
+        "valid_until",
+    )
+    list_filter = ("kind", "active", "stackable", "requires_coupon", "channels")
+    search_fields = ("name",)
+    filter_horizontal = ("channels",)
+    autocomplete_fields = ("products",)
+    inlines = [CouponInline]
+
+
+@admin.register(Coupon)
+class CouponAdmin(admin.ModelAdmin):
+    list_display = (
+        "code",
+        "promotion",
+        "times_used",
+        "usage_limit",
+        "per_customer_limit",
+        "active",
+    )
+    list_filter = ("active", "promotion")
+    list_select_related = ("promotion",)
+    search_fields = ("code", "promotion__name")
+    # Counted by orders (orders.pricing.coupon_redeem), under a row lock.
+    readonly_fields = ("times_used",)
+
+
+@admin.register(CouponRedemption)
+class CouponRedemptionAdmin(ReadOnlyAdmin):
+    list_display = ("created_at", "coupon", "order", "customer", "amount")
+    list_filter = ("coupon",)
+    list_select_related = ("coupon", "order", "customer")
+    search_fields = ("coupon__code", "order__number", "customer__phone")
+
+
+@admin.register(ShippingRule)
+class ShippingRuleAdmin(admin.ModelAdmin):
+    list_display = (
+        "name",
+        "carrier",
+        "provinces",
+        "first_weight_kg",
+        "first_fee",
+        "additional_weight_kg",
+        "additional_fee",
+        "free_over",
+        "remote_surcharge",
+        "priority",
+        "active",
+    )
+    list_filter = ("active", "carrier")
+    list_select_related = ("carrier",)
+    search_fields = ("name",)
+
+
+@admin.register(TaxRule)
+class TaxRuleAdmin(admin.ModelAdmin):
+    list_display = ("name", "category", "rate", "effective_from")
+    list_filter = ("category", "effective_from")
+    search_fields = ("name", "category")

@@ -19,11 +19,14 @@ from orders.exceptions import OrderError
 from orders.lifecycle import order_transition_unsaved
 from orders.models import Customer, Order, OrderEvent, OrderLine
 from orders.phones import phone_is_valid, phone_normalise
+from orders.pricing import rules_current
+from orders.selectors import routing_rule_for_order, routing_rules_active
 from orders.services import (
     OrderInput,
     new_order_number,
     order_build,
     order_created_event,
+    review_hold_report,
     shortage_report,
 )
 from orders.validation import order_problems
@@ -93,13 +96,19 @@ def _allot_numbers(orders: list[Order]):
 NUMBER_ATTEMPTS = 5
 
 
+def _number(order: Order) -> str:
+    return order.number
+
+
 def _insert_with_unique_numbers(orders: list[Order]):
     """Insert the orders; draw new numbers when a concurrent writer took one meanwhile."""
     for attempt in range(NUMBER_ATTEMPTS):
         _allot_numbers(orders)
         try:
             with transaction.atomic():
-                bulk_insert(Order, orders, set_ids=True)
+                # Rows in number order: concurrent writers wait for each other
+                # on the unique index instead of deadlocking.
+                bulk_insert(Order, sorted(orders, key=_number), set_ids=True)
             return
         except IntegrityError as exc:
             clash = "orders_order_number" in str(exc) or "orders_order.number" in str(
@@ -121,13 +130,14 @@ def orders_create_bulk(
     ``import_batch``: the marketplace import creating them, kept on each order.
     """
     customers = _customers(items)
+    rules = rules_current()  # one snapshot of the pricing rules for the batch
     built, errors = [], {}
     for index, item in enumerate(items):
         customer = customers.get(_customer_phone(item)) or Customer(
             name=item.data.customer_name, email=item.data.customer_email
         )
         try:
-            order, lines = order_build(data=item.data, customer=customer)
+            order, lines = order_build(data=item.data, customer=customer, rules=rules)
         except OrderError as exc:
             errors[index] = str(exc)
             continue
@@ -172,6 +182,7 @@ def _save_outcomes(orders: list[Order]):
 def _process(built, actor) -> list[OrderEvent]:
     """Take each new order as far as ``order_process`` would, writing nothing yet."""
     events, demands = [], []
+    rules = routing_rules_active()
     for order, lines in built:
         problems = order_problems(order, email=order.customer.email)
         if problems:
@@ -192,6 +203,17 @@ def _process(built, actor) -> list[OrderEvent]:
                     to_status=S.AWAITING_PAYMENT,
                     actor=actor,
                     message=_("Waiting for the customer's payment."),
+                )
+            )
+        elif (rule := routing_rule_for_order(order, rules)) is not None:
+            message, data = review_hold_report(rule)
+            events.append(
+                order_transition_unsaved(
+                    order=order,
+                    to_status=S.REVIEW,
+                    actor=actor,
+                    message=message,
+                    data=data,
                 )
             )
         else:

@@ -273,8 +273,8 @@ DEMO_LOGINS = [
 ]
 
 # How many of 200 orders end in each status. RECEIVED is transient (processing
-# moves every new order on at once); PARTIALLY_SHIPPED cannot be reached because
-# an order is always reserved, and so picked, whole from one warehouse.
+# moves every new order on at once); PARTIALLY_SHIPPED is not reached because the
+# demo keeps ALLOCATION_ALLOW_SPLIT off, so an order is picked whole from one warehouse.
 STATUS_MIX = {
     S.NEEDS_CORRECTION: 10,
     S.AWAITING_PAYMENT: 20,
@@ -286,7 +286,8 @@ STATUS_MIX = {
     S.COMPLETED: 40,
     S.CANCELLED: 10,
 }
-UNREACHABLE = (S.RECEIVED, S.PARTIALLY_SHIPPED)
+# REVIEW needs a routing rule, and the demo has none.
+UNREACHABLE = (S.RECEIVED, S.PARTIALLY_SHIPPED, S.REVIEW)
 
 # When orders of each final status were placed: (min, max) days ago.
 PLACED_DAYS_AGO = {

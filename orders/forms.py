@@ -7,8 +7,9 @@ from django.conf import settings
 from django.core.validators import MaxValueValidator
 from django.utils.translation import gettext_lazy as _
 
+from inventory.models import Product, Warehouse
 from orders.addresses import address_parse
-from orders.models import Channel, Order
+from orders.models import Channel, Order, OrderLine
 from orders.phones import phone_is_valid
 from orders.selectors import product_for_code
 from orders.services import LineInput, OrderInput
@@ -273,3 +274,53 @@ def form_errors_text(form) -> str:
         text = " ".join(str(error) for error in errors)
         parts.append(f"{label}: {text}" if label else text)
     return " ".join(parts)
+
+
+class OrderReallocateForm(forms.Form):
+    """Another warehouse for the order's reserved stock, or for one product of it."""
+
+    warehouse = forms.ModelChoiceField(
+        label=_("Warehouse"), queryset=Warehouse.objects.filter(active=True)
+    )
+    product = forms.ModelChoiceField(
+        label=_("Only this product"),
+        queryset=Product.objects.all(),
+        required=False,
+        empty_label=_("All products"),
+    )
+
+    @classmethod
+    def for_order(cls, order):
+        form = cls()
+        form.fields["product"].queryset = Product.objects.filter(
+            pk__in=order.reservations.values("product_id")
+        )
+        return form
+
+
+class BackorderSubstituteForm(forms.Form):
+    """A product in stock to put on a short line, and its price if it changes."""
+
+    line = forms.ModelChoiceField(label=_("Line"), queryset=OrderLine.objects.all())
+    sku = forms.CharField(label=_("Replace with SKU or barcode"), max_length=64)
+    unit_price = forms.DecimalField(
+        label=_("New unit price (empty: keep the price)"),
+        max_digits=12,
+        decimal_places=2,
+        min_value=Decimal("0"),
+        required=False,
+    )
+
+    @classmethod
+    def for_order(cls, order):
+        form = cls()
+        form.fields["line"].queryset = order.lines.all()
+        return form
+
+    def clean_sku(self):
+        product = product_for_code(self.cleaned_data["sku"])
+        if product is None:
+            raise forms.ValidationError(
+                _("No product on sale has this SKU or barcode."), code="unknown_sku"
+            )
+        return product

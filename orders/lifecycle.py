@@ -18,15 +18,22 @@ TRANSITIONS: dict[str, frozenset[str]] = {
         {
             S.NEEDS_CORRECTION,
             S.AWAITING_PAYMENT,
+            S.REVIEW,
             S.BACKORDERED,
             S.READY_TO_FULFILL,
             S.CANCELLED,
         }
     ),
     S.NEEDS_CORRECTION: frozenset(
-        {S.AWAITING_PAYMENT, S.BACKORDERED, S.READY_TO_FULFILL, S.CANCELLED}
+        {S.AWAITING_PAYMENT, S.REVIEW, S.BACKORDERED, S.READY_TO_FULFILL, S.CANCELLED}
     ),
-    S.AWAITING_PAYMENT: frozenset({S.BACKORDERED, S.READY_TO_FULFILL, S.CANCELLED}),
+    S.AWAITING_PAYMENT: frozenset(
+        {S.REVIEW, S.BACKORDERED, S.READY_TO_FULFILL, S.CANCELLED}
+    ),
+    # A routing rule holds a valid, paid (or COD) order for a team before any stock
+    # is promised. Not needs_correction: that one asks the customer to fix their
+    # details, and a correction sends the order on by itself; a review waits for staff.
+    S.REVIEW: frozenset({S.BACKORDERED, S.READY_TO_FULFILL, S.CANCELLED}),
     S.BACKORDERED: frozenset({S.READY_TO_FULFILL, S.CANCELLED}),
     S.READY_TO_FULFILL: frozenset({S.IN_FULFILLMENT, S.BACKORDERED, S.CANCELLED}),
     S.IN_FULFILLMENT: frozenset(

@@ -133,6 +133,7 @@ class Order(models.Model):
         RECEIVED = "received", _("Received")
         NEEDS_CORRECTION = "needs_correction", _("Needs correction")
         AWAITING_PAYMENT = "awaiting_payment", _("Awaiting payment")
+        REVIEW = "review", _("In review")
         BACKORDERED = "backordered", _("Backordered")
         READY_TO_FULFILL = "ready_to_fulfill", _("Ready to fulfil")
         IN_FULFILLMENT = "in_fulfillment", _("In fulfilment")
@@ -194,6 +195,14 @@ class Order(models.Model):
     shipping_fee = models.DecimalField(_("shipping fee"), **MONEY, default=Decimal("0"))
     tax_total = models.DecimalField(_("tax"), **MONEY, default=Decimal("0"))
     total = models.DecimalField(_("total"), **MONEY, default=Decimal("0"))
+    # True: prices already contain VAT, tax_total only shows the VAT inside the total
+    # and is not added to it (orders/pricing.py); False: tax is added on top.
+    prices_include_tax = models.BooleanField(_("prices include tax"), default=False)
+    # How the price came about, for "why this price" and later partial refunds
+    # (orders/pricing.py writes it; see its docstring for the shape).
+    price_explanation = models.JSONField(
+        _("price explanation"), default=dict, blank=True
+    )
 
     buyer_note = models.CharField(_("buyer note"), max_length=500, blank=True)
     coupon_code = models.CharField(_("coupon code"), max_length=40, blank=True)
@@ -241,13 +250,26 @@ class Order(models.Model):
             ),
             models.CheckConstraint(
                 # Round(): SQLite keeps decimals as binary floats (3 × 39.90 ≠ 119.70).
-                condition=Q(
-                    total=Round(
-                        F("subtotal")
-                        - F("discount_total")
-                        + F("shipping_fee")
-                        + F("tax_total"),
-                        2,
+                # Tax counts only when it is added on top of the prices.
+                condition=(
+                    Q(prices_include_tax=False)
+                    & Q(
+                        total=Round(
+                            F("subtotal")
+                            - F("discount_total")
+                            + F("shipping_fee")
+                            + F("tax_total"),
+                            2,
+                        )
+                    )
+                )
+                | (
+                    Q(prices_include_tax=True)
+                    & Q(
+                        total=Round(
+                            F("subtotal") - F("discount_total") + F("shipping_fee"),
+                            2,
+                        )
                     )
                 ),
                 name="order_total_adds_up",
@@ -291,10 +313,22 @@ class OrderLine(models.Model):
     )
     sku = models.CharField(_("SKU"), max_length=64)
     name = models.CharField(_("name"), max_length=200)
+    # The catalogue price when ordered; unit_price is what this channel charged
+    # before promotions (a channel price, or the platform's price).
+    list_price = models.DecimalField(_("list price"), **MONEY, default=Decimal("0"))
     unit_price = models.DecimalField(_("unit price"), **MONEY)
     quantity = models.PositiveIntegerField(_("quantity"))
     discount = models.DecimalField(_("discount"), **MONEY, default=Decimal("0"))
     line_total = models.DecimalField(_("line total"), **MONEY)
+    # This line's part of the order-level discounts (Order.discount_total less the
+    # line discounts), for partial refunds: the lines' shares add up exactly.
+    order_discount_share = models.DecimalField(
+        _("share of order discount"), **MONEY, default=Decimal("0")
+    )
+    # Units staff chose to ship later (a split backorder): owed, not yet reserved.
+    backordered_quantity = models.PositiveIntegerField(
+        _("backordered quantity"), default=0
+    )
 
     class Meta:
         verbose_name = _("order line")
@@ -306,8 +340,10 @@ class OrderLine(models.Model):
             ),
             models.CheckConstraint(
                 condition=Q(unit_price__gte=0)
+                & Q(list_price__gte=0)
                 & Q(discount__gte=0)
-                & Q(line_total__gte=0),
+                & Q(line_total__gte=0)
+                & Q(order_discount_share__gte=0),
                 name="order_line_money_not_negative",
             ),
             models.CheckConstraint(
@@ -371,7 +407,81 @@ class OrderEvent(models.Model):
         """Return who did it: the staff member's name, or the system/channel label."""
         if self.actor_id:
             return self.actor.get_full_name() or self.actor.get_username()
-        return self.actor_label or _("system")
+        label = self.actor_label or "system"
+        kind, _sep, name = label.partition(":")
+        if kind in ACTOR_KINDS:
+            readable = ACTOR_KINDS[kind]
+            return f"{readable} {name}" if name else str(readable)
+        return label
+
+
+# Labels of actors that are not staff (see orders.events.Actor), shown translated.
+ACTOR_KINDS = {
+    "system": _("system"),
+    "customer": _("customer"),
+    "channel": _("channel"),
+    "carrier": _("carrier"),
+    "command": _("command line"),
+    "import": _("import"),
+}
+
+
+class RoutingRule(models.Model):
+    """Orders matching this rule wait for a team's review before stock is reserved.
+
+    Every condition that is set must hold (an empty one is ignored); a rule with no
+    condition set matches nothing.
+    """
+
+    class Team(models.TextChoices):
+        CUSTOMER_SERVICE = "customer_service", _("Customer service")
+        WAREHOUSE = "warehouse", _("Warehouse")
+        FINANCE = "finance", _("Finance")
+
+    name = models.CharField(_("name"), max_length=100)
+    team = models.CharField(
+        _("team"), max_length=20, choices=Team.choices, default=Team.CUSTOMER_SERVICE
+    )
+    min_total = models.DecimalField(_("total at least"), **MONEY, null=True, blank=True)
+    with_buyer_note = models.BooleanField(_("has a buyer note"), default=False)
+    channel = models.ForeignKey(
+        Channel,
+        on_delete=models.CASCADE,
+        null=True,
+        blank=True,
+        related_name="+",
+        verbose_name=_("channel"),
+    )
+    payment_method = models.CharField(
+        _("payment method"),
+        max_length=16,
+        choices=Order.PaymentMethod.choices,
+        blank=True,
+    )
+    # Lower numbers are checked first; the first matching rule names the team.
+    position = models.PositiveSmallIntegerField(_("position"), default=10)
+    active = models.BooleanField(_("active"), default=True)
+
+    class Meta:
+        verbose_name = _("routing rule")
+        verbose_name_plural = _("routing rules")
+        ordering = ["position", "id"]
+
+    def __str__(self):
+        return self.name
+
+    def matches(self, order) -> bool:
+        """Return whether every condition set on the rule holds for the order."""
+        checks = []
+        if self.min_total is not None:
+            checks.append(order.total >= self.min_total)
+        if self.with_buyer_note:
+            checks.append(bool(order.buyer_note.strip()))
+        if self.channel_id:
+            checks.append(order.channel_id == self.channel_id)
+        if self.payment_method:
+            checks.append(order.payment_method == self.payment_method)
+        return bool(checks) and all(checks)
 
 
 class ImportBatch(models.Model):
@@ -483,3 +593,285 @@ class ImportRejection(models.Model):
 
     def __str__(self):
         return f"{self.row}: {self.message}"
+
+
+# --- Pricing rules (orders/pricing.py applies them) ------------------------------
+
+
+class ChannelPrice(models.Model):
+    """A channel's own price for a product, valid for a time window."""
+
+    channel = models.ForeignKey(
+        Channel,
+        on_delete=models.CASCADE,
+        related_name="prices",
+        verbose_name=_("channel"),
+    )
+    product = models.ForeignKey(
+        "inventory.Product",
+        on_delete=models.CASCADE,
+        related_name="channel_prices",
+        verbose_name=_("product"),
+    )
+    price = models.DecimalField(_("price"), **MONEY)
+    valid_from = models.DateTimeField(_("valid from"), null=True, blank=True)
+    valid_until = models.DateTimeField(_("valid until"), null=True, blank=True)
+    updated_at = models.DateTimeField(_("updated at"), auto_now=True)
+
+    class Meta:
+        verbose_name = _("channel price")
+        verbose_name_plural = _("channel prices")
+        ordering = ["channel", "product", "-valid_from"]
+        constraints = [
+            models.CheckConstraint(
+                condition=Q(price__gte=0), name="channel_price_not_negative"
+            )
+        ]
+
+    def __str__(self):
+        return f"{self.channel} {self.product}: {self.price}"
+
+
+class Promotion(models.Model):
+    """A discount rule: what it gives, to which goods and channels, when, and with what."""
+
+    class Kind(models.TextChoices):
+        PERCENT_OFF = "percent_off", _("Percentage off")
+        AMOUNT_OFF = "amount_off", _("Fixed amount off")
+        THRESHOLD = "threshold", _("Spend X, save Y (满减)")
+        BUY_X_GET_Y = "buy_x_get_y", _("Buy X get Y free")
+        FREE_SHIPPING = "free_shipping", _("Free shipping")
+
+    name = models.CharField(_("name"), max_length=100)
+    kind = models.CharField(_("kind"), max_length=16, choices=Kind.choices)
+    # Higher first. An exclusive promotion applies only when nothing applied before
+    # it, and then nothing after it does.
+    priority = models.IntegerField(_("priority"), default=0)
+    stackable = models.BooleanField(_("combines with others"), default=True)
+    active = models.BooleanField(_("active"), default=True)
+    requires_coupon = models.BooleanField(_("needs a coupon code"), default=False)
+    valid_from = models.DateTimeField(_("valid from"), null=True, blank=True)
+    valid_until = models.DateTimeField(_("valid until"), null=True, blank=True)
+    # What it applies to; empty: everything.
+    channels = models.ManyToManyField(
+        Channel, blank=True, related_name="+", verbose_name=_("channels")
+    )
+    products = models.ManyToManyField(
+        "inventory.Product", blank=True, related_name="+", verbose_name=_("products")
+    )
+    categories = models.JSONField(
+        _("categories"), default=list, blank=True, help_text=_('e.g. ["茶叶", "茶具"]')
+    )
+    percent = models.DecimalField(
+        _("percent off"), max_digits=5, decimal_places=2, null=True, blank=True
+    )
+    amount = models.DecimalField(_("amount off"), **MONEY, null=True, blank=True)
+    # 满 X: the spend on the goods it applies to (threshold, amount off, free shipping).
+    threshold = models.DecimalField(_("minimum spend"), **MONEY, null=True, blank=True)
+    repeatable = models.BooleanField(
+        _("repeat for every multiple of the minimum spend"), default=False
+    )
+    buy_quantity = models.PositiveIntegerField(_("buy"), null=True, blank=True)
+    get_quantity = models.PositiveIntegerField(_("get free"), null=True, blank=True)
+    updated_at = models.DateTimeField(_("updated at"), auto_now=True)
+
+    class Meta:
+        verbose_name = _("promotion")
+        verbose_name_plural = _("promotions")
+        ordering = ["-priority", "id"]
+        constraints = [
+            models.CheckConstraint(
+                condition=(Q(percent__isnull=True) | Q(percent__gt=0, percent__lte=100))
+                & (Q(amount__isnull=True) | Q(amount__gte=0))
+                & (Q(threshold__isnull=True) | Q(threshold__gte=0)),
+                name="promotion_values_in_range",
+            )
+        ]
+
+    def __str__(self):
+        return self.name
+
+    def clean(self):
+        needed = {
+            self.Kind.PERCENT_OFF: ["percent"],
+            self.Kind.AMOUNT_OFF: ["amount"],
+            self.Kind.THRESHOLD: ["threshold", "amount"],
+            self.Kind.BUY_X_GET_Y: ["buy_quantity", "get_quantity"],
+            self.Kind.FREE_SHIPPING: [],
+        }.get(self.kind, [])
+        missing = {
+            f: _("Needed for this kind.") for f in needed if not getattr(self, f)
+        }
+        if missing:
+            raise ValidationError(missing)
+
+
+class Coupon(models.Model):
+    """A code that unlocks a promotion, with limits per code and per customer."""
+
+    code = models.CharField(_("code"), max_length=40, unique=True)
+    promotion = models.ForeignKey(
+        Promotion,
+        on_delete=models.CASCADE,
+        related_name="coupons",
+        verbose_name=_("promotion"),
+    )
+    usage_limit = models.PositiveIntegerField(
+        _("uses in all"), null=True, blank=True, help_text=_("Empty: no limit.")
+    )
+    per_customer_limit = models.PositiveIntegerField(
+        _("uses per customer"), null=True, blank=True, help_text=_("Empty: no limit.")
+    )
+    times_used = models.PositiveIntegerField(_("times used"), default=0)
+    active = models.BooleanField(_("active"), default=True)
+    created_at = models.DateTimeField(_("created at"), default=timezone.now)
+
+    class Meta:
+        verbose_name = _("coupon")
+        verbose_name_plural = _("coupons")
+        ordering = ["-created_at"]
+        constraints = [
+            models.CheckConstraint(
+                condition=Q(usage_limit__isnull=True)
+                | Q(times_used__lte=F("usage_limit")),
+                name="coupon_used_within_limit",
+            )
+        ]
+
+    def __str__(self):
+        return self.code
+
+
+class CouponRedemption(models.Model):
+    """One use of a coupon by an order."""
+
+    coupon = models.ForeignKey(
+        Coupon,
+        on_delete=models.PROTECT,
+        related_name="redemptions",
+        verbose_name=_("coupon"),
+    )
+    order = models.ForeignKey(
+        Order,
+        on_delete=models.CASCADE,
+        related_name="coupon_redemptions",
+        verbose_name=_("order"),
+    )
+    customer = models.ForeignKey(
+        Customer,
+        on_delete=models.CASCADE,
+        related_name="coupon_redemptions",
+        verbose_name=_("customer"),
+    )
+    amount = models.DecimalField(_("amount"), **MONEY, default=Decimal("0"))
+    created_at = models.DateTimeField(_("time"), default=timezone.now)
+
+    class Meta:
+        verbose_name = _("coupon use")
+        verbose_name_plural = _("coupon uses")
+        ordering = ["-created_at"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["coupon", "order"], name="coupon_used_once_per_order"
+            )
+        ]
+
+    def __str__(self):
+        return f"{self.coupon} → {self.order}"
+
+
+class ShippingRule(models.Model):
+    """Shipping fee by weight (首重/续重) to a group of provinces, for a carrier or by default."""
+
+    name = models.CharField(_("name"), max_length=100)
+    # Empty: the default rule, used when an order has not chosen a carrier.
+    carrier = models.ForeignKey(
+        "fulfillment.Carrier",
+        on_delete=models.CASCADE,
+        null=True,
+        blank=True,
+        related_name="+",
+        verbose_name=_("carrier"),
+    )
+    # Empty: every province not named by another rule.
+    provinces = models.JSONField(
+        _("provinces"),
+        default=list,
+        blank=True,
+        help_text=_('Region group, e.g. ["江苏", "浙江", "上海"]'),
+    )
+    first_weight_kg = models.DecimalField(
+        _("first weight (kg)"), max_digits=8, decimal_places=3, default=Decimal("1")
+    )
+    first_fee = models.DecimalField(_("first weight fee"), **MONEY)
+    additional_weight_kg = models.DecimalField(
+        _("additional weight step (kg)"),
+        max_digits=8,
+        decimal_places=3,
+        default=Decimal("1"),
+    )
+    additional_fee = models.DecimalField(
+        _("fee per additional step"), **MONEY, default=Decimal("0")
+    )
+    free_over = models.DecimalField(
+        _("free shipping from"), **MONEY, null=True, blank=True
+    )
+    remote_provinces = models.JSONField(
+        _("remote provinces"),
+        default=list,
+        blank=True,
+        help_text=_('e.g. ["新疆", "西藏", "内蒙古", "青海", "宁夏"]'),
+    )
+    remote_surcharge = models.DecimalField(
+        _("remote-area surcharge"), **MONEY, default=Decimal("0")
+    )
+    priority = models.IntegerField(_("priority"), default=0)
+    active = models.BooleanField(_("active"), default=True)
+    updated_at = models.DateTimeField(_("updated at"), auto_now=True)
+
+    class Meta:
+        verbose_name = _("shipping rule")
+        verbose_name_plural = _("shipping rules")
+        ordering = ["-priority", "id"]
+        constraints = [
+            models.CheckConstraint(
+                condition=Q(first_fee__gte=0)
+                & Q(additional_fee__gte=0)
+                & Q(remote_surcharge__gte=0)
+                & Q(first_weight_kg__gte=0)
+                & Q(additional_weight_kg__gt=0),
+                name="shipping_rule_values_in_range",
+            )
+        ]
+
+    def __str__(self):
+        return self.name
+
+
+class TaxRule(models.Model):
+    """A VAT rate from a date on; a policy change is a new row, not an edit."""
+
+    name = models.CharField(_("name"), max_length=100)
+    # Empty: every product category without a rule of its own.
+    category = models.CharField(_("category"), max_length=64, blank=True)
+    rate = models.DecimalField(
+        _("rate"), max_digits=6, decimal_places=4, help_text=_("0.1300 for 13%")
+    )
+    effective_from = models.DateTimeField(_("effective from"))
+    updated_at = models.DateTimeField(_("updated at"), auto_now=True)
+
+    class Meta:
+        verbose_name = _("tax rule")
+        verbose_name_plural = _("tax rules")
+        ordering = ["category", "-effective_from"]
+        constraints = [
+            models.CheckConstraint(
+                condition=Q(rate__gte=0) & Q(rate__lt=1), name="tax_rate_in_range"
+            ),
+            models.UniqueConstraint(
+                fields=["category", "effective_from"], name="tax_rule_once_per_date"
+            ),
+        ]
+
+    def __str__(self):
+        return f"{self.name} {self.rate:%}"

@@ -1,6 +1,5 @@
 """Phone numbers as the shop meets them: with or without +86, spaces, a spreadsheet's leading '."""
 
-from functools import lru_cache
 from typing import NamedTuple
 
 import phonenumbers
@@ -23,11 +22,30 @@ def _facts(raw: str) -> _Facts:
     return _read(text, settings.SHOP_PHONE_REGION)
 
 
-@lru_cache(maxsize=4096)
+_known: dict[tuple[str, str], _Facts] = {}
+KNOWN_MAX = 20_000
+
+
 def _read(text: str, region: str) -> _Facts:
     # Cached: one order's phone is read by intake, customer matching and validation,
-    # and parsing is the slow part of a bulk import. Callers never change the
-    # PhoneNumber they get.
+    # as typed and again normalised, and parsing is the slow part of a bulk import.
+    # Callers never change the PhoneNumber they get.
+    key = (text, region)
+    facts = _known.get(key)
+    if facts is None:
+        facts = _parse(text, region)
+        if len(_known) >= KNOWN_MAX:
+            _known.clear()
+        _known[key] = facts
+        if facts.valid:  # the normalised form reads the same
+            e164 = phonenumbers.format_number(
+                facts.number, phonenumbers.PhoneNumberFormat.E164
+            )
+            _known[(e164, region)] = facts
+    return facts
+
+
+def _parse(text: str, region: str) -> _Facts:
     if not text:
         return _Facts(None, False, False)
     try:

@@ -27,10 +27,17 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from fulfillment.models import Shipment
-from inventory.models import Product, Reservation
+from inventory.models import Product, Reservation, Warehouse
 from inventory.selectors import products_with_available
 from orders.lifecycle import CANCELLABLE, can_transition
-from orders.models import Channel, ChannelToken, Customer, Order, OrderEvent
+from orders.models import (
+    Channel,
+    ChannelToken,
+    Customer,
+    Order,
+    OrderEvent,
+    RoutingRule,
+)
 from orders.phones import phone_digits, phone_normalise
 from orders.validation import problem_message
 
@@ -316,6 +323,45 @@ def _reverse_or_empty(name: str, *args) -> str:
         return ""
 
 
+def _owed_actions(order: Order, user, shipments) -> list[OrderAction]:
+    """Return the steps for the owed rest of a split backorder, once its first part left."""
+    picking = any(s.status in SHIPMENT_OPEN for s in shipments)
+    if order.reservations.all() and not picking:
+        action = OrderAction(
+            "start_picking",
+            _("Start picking the owed items"),
+            reverse("fulfillment:start", args=[order.number]),
+            style="primary",
+        )
+        perm = "fulfillment.add_shipment"
+    elif not order.reservations.all() and any(
+        line.backordered_quantity for line in order.lines.all()
+    ):
+        action = OrderAction(
+            "backorder_fill",
+            _("Reserve the owed items"),
+            reverse("console:backorder_fill", args=[order.number]),
+            style="primary",
+        )
+        perm = "orders.change_order"
+    else:
+        return []
+    return [action] if _may(user, perm) else []
+
+
+def routing_rules_active() -> list[RoutingRule]:
+    """Return the active routing rules in the order they are checked."""
+    return list(RoutingRule.objects.filter(active=True).order_by("position", "id"))
+
+
+def routing_rule_for_order(order: Order, rules=None) -> RoutingRule | None:
+    """Return the first active routing rule the order matches, or None."""
+    for rule in routing_rules_active() if rules is None else rules:
+        if rule.matches(order):
+            return rule
+    return None
+
+
 def order_actions(order: Order, user, *, shipments=()) -> list[OrderAction]:
     """Return the steps the lifecycle allows next on this order that the user may take.
 
@@ -338,6 +384,15 @@ def order_actions(order: Order, user, *, shipments=()) -> list[OrderAction]:
                 style="primary",
             )
         )
+    if order.status == S.REVIEW and _may(user, "orders.change_order"):
+        actions.append(
+            OrderAction(
+                "approve",
+                _("Approve"),
+                reverse("console:order_approve", args=[number]),
+                style="primary",
+            )
+        )
     if (
         order.status == S.BACKORDERED
         and can_transition(order, S.READY_TO_FULFILL)
@@ -351,6 +406,20 @@ def order_actions(order: Order, user, *, shipments=()) -> list[OrderAction]:
                 style="primary",
             )
         )
+    if order.status == S.BACKORDERED and _may(user, "orders.change_order"):
+        actions += [
+            OrderAction(name, label, reverse(f"console:{name}", args=[number]), style)
+            for name, label, style in (
+                ("backorder_wait", _("Backorder: wait for stock"), ""),
+                ("backorder_split", _("Backorder: ship what is in stock now"), ""),
+                ("backorder_substitute", _("Backorder: substitute a product"), ""),
+                (
+                    "backorder_cancel_lines",
+                    _("Backorder: cancel the short lines"),
+                    "danger",
+                ),
+            )
+        ]
     if (
         order.status == S.READY_TO_FULFILL
         and can_transition(order, S.IN_FULFILLMENT)
@@ -362,6 +431,19 @@ def order_actions(order: Order, user, *, shipments=()) -> list[OrderAction]:
                 _("Start picking"),
                 reverse("fulfillment:start", args=[number]),
                 style="primary",
+            )
+        )
+    # Moving stock only means something with another warehouse to move it to.
+    if (
+        order.status == S.READY_TO_FULFILL
+        and _may(user, "inventory.change_stocklevel")
+        and Warehouse.objects.filter(active=True).count() > 1
+    ):
+        actions.append(
+            OrderAction(
+                "reallocate",
+                _("Move to another warehouse"),
+                reverse("console:order_reallocate", args=[number]),
             )
         )
     if order.status in (S.IN_FULFILLMENT, S.PARTIALLY_SHIPPED) and _may(
@@ -378,6 +460,8 @@ def order_actions(order: Order, user, *, shipments=()) -> list[OrderAction]:
             for shipment in shipments
             if shipment.status in SHIPMENT_OPEN
         ]
+    if order.status == S.PARTIALLY_SHIPPED:
+        actions += _owed_actions(order, user, shipments)
     if order.status in (S.PARTIALLY_SHIPPED, S.SHIPPED) and _may(
         user, "tracking.add_trackingevent"
     ):

@@ -14,7 +14,14 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from fulfillment.services import shipments_cancel_open
-from inventory.services import stock_release_for_order, stock_reserve_for_order
+from inventory.allocation import reservation_move
+from inventory.services import (
+    Demand,
+    demand_for_order,
+    stock_release_for_order,
+    stock_reserve,
+    stock_reserve_for_order,
+)
 from orders.events import Actor, actor_fields, order_event_record
 from orders.exceptions import OrderError
 from orders.lifecycle import order_lock, order_transition
@@ -28,7 +35,8 @@ from orders.models import (
     WebhookReceipt,
 )
 from orders.phones import phone_is_valid, phone_normalise
-from orders.selectors import token_digest
+from orders.pricing import PriceLine, coupon_redeem, coupon_release, order_price
+from orders.selectors import routing_rule_for_order, token_digest
 from orders.validation import order_problems, problem_message
 from tracking.notifications import notification_queue_for_order
 
@@ -104,12 +112,14 @@ def _merged_lines(lines: list[LineInput]) -> list[LineInput]:
 
 
 def order_build(
-    *, data: OrderInput, customer: Customer
+    *, data: OrderInput, customer: Customer, rules=None
 ) -> tuple[Order, list[OrderLine]]:
     """Return the unsaved order and its lines, priced, with totals that add up.
 
-    Lines without a price take the product's current price; a channel that priced the
-    order itself (a marketplace) passes its own prices and discount.
+    Prices, promotions, coupon, shipping and tax come from ``orders.pricing``; a
+    channel that priced the order itself (a marketplace) passes its own prices and
+    discount, which are kept. ``rules``: the pricing rules a batch of orders shares
+    (default: the current ones).
     """
     lines = _merged_lines(data.lines)
     if not lines:
@@ -117,22 +127,34 @@ def order_build(
     inactive = [line.product.sku for line in lines if not line.product.active]
     if inactive:
         raise OrderError(_("Not for sale: %(skus)s") % {"skus": ", ".join(inactive)})
-    order_lines = []
-    for line in lines:
-        price = line.product.price if line.unit_price is None else line.unit_price
-        order_lines.append(
-            OrderLine(
-                product=line.product,
-                sku=line.product.sku,
-                name=line.product.name,
-                unit_price=price,
-                quantity=line.quantity,
-                line_total=price * line.quantity,
-            )
+    placed_at = data.placed_at or timezone.now()
+    quote = order_price(
+        channel=data.channel,
+        customer=customer,
+        lines=[
+            PriceLine(line.product, line.quantity, line.unit_price) for line in lines
+        ],
+        province=(data.address.get("province") or "").strip(),
+        placed_at=placed_at,
+        coupon_code=data.coupon_code.strip(),
+        shipping_fee=data.shipping_fee,
+        platform_discount=data.discount_total,
+        rules=rules,
+    )
+    order_lines = [
+        OrderLine(
+            product=line.product,
+            sku=line.product.sku,
+            name=line.product.name,
+            list_price=line.list_price,
+            unit_price=line.unit_price,
+            quantity=line.quantity,
+            discount=line.discount,
+            line_total=line.line_total,
+            order_discount_share=line.share,
         )
-    subtotal = sum((line.line_total for line in order_lines), Decimal("0"))
-    if not Decimal("0") <= data.discount_total <= subtotal + data.shipping_fee:
-        raise OrderError(_("The discount is larger than the order."))
+        for line in quote.lines
+    ]
     order = Order(
         channel=data.channel,
         external_id=data.external_id,
@@ -144,11 +166,14 @@ def order_build(
         buyer_note=data.buyer_note,
         coupon_code=data.coupon_code,
         intake_fingerprint=data.fingerprint,
-        subtotal=subtotal,
-        discount_total=data.discount_total,
-        shipping_fee=data.shipping_fee,
-        total=subtotal - data.discount_total + data.shipping_fee,
-        placed_at=data.placed_at or timezone.now(),
+        subtotal=quote.subtotal,
+        discount_total=quote.discount_total,
+        shipping_fee=quote.shipping_fee,
+        tax_total=quote.tax_total,
+        total=quote.total,
+        prices_include_tax=quote.prices_include_tax,
+        price_explanation=quote.explanation,
+        placed_at=placed_at,
         **{f: (data.address.get(f) or "").strip() for f in ADDRESS_FIELDS},
     )
     return order, order_lines
@@ -176,6 +201,7 @@ def order_create(*, data: OrderInput, actor: Actor) -> Order:
     for line in order_lines:
         line.order = order
     OrderLine.objects.bulk_create(order_lines)
+    coupon_redeem(order=order)
     order_created_event(order=order, actor=actor).save()
     notification_queue_for_order(order=order, template="order_received")
     return order_process(order=order, actor=actor, email=data.customer_email)
@@ -228,8 +254,46 @@ def order_process(*, order: Order, actor: Actor, email: str = "") -> Order:
     ):
         if order.payment_status == PS.UNPAID:
             return order
+        if order.status != S.BACKORDERED:
+            rule = routing_rule_for_order(order)
+            if rule is not None:
+                return _hold_for_review(order=order, rule=rule, actor=actor)
         return _reserve_stock(order=order, actor=actor)
     return order
+
+
+def review_hold_report(rule) -> tuple[str, dict]:
+    """Return the timeline message and data of an order a routing rule holds."""
+    message = _("Held for review by %(team)s: %(rule)s") % {
+        "team": rule.get_team_display(),
+        "rule": rule.name,
+    }
+    return message, {"routing_rule": rule.pk, "team": rule.team}
+
+
+def _hold_for_review(*, order, rule, actor) -> Order:
+    message, data = review_hold_report(rule)
+    return order_transition(
+        order=order, to_status=S.REVIEW, actor=actor, message=message, data=data
+    )
+
+
+@transaction.atomic
+def order_review_approve(*, order: Order, actor: Actor) -> Order:
+    """Let an order held by a routing rule go on: reserve its stock."""
+    order = order_lock(order)
+    if order.status != S.REVIEW:
+        raise OrderError(
+            _("Order %(number)s is not waiting for review.") % {"number": order.number}
+        )
+    order_event_record(
+        order=order,
+        kind=OrderEvent.Kind.NOTE,
+        actor=actor,
+        message=_("Review approved."),
+        data={"review": "approved"},
+    )
+    return _reserve_stock(order=order, actor=actor)
 
 
 def _hold_for_correction(*, order, problems, actor) -> Order:
@@ -367,6 +431,8 @@ def order_cancel(*, order: Order, actor: Actor, reason: str = "") -> Order:
         message=reason or _("Order cancelled."),
     )
     shipments_cancel_open(order=order, actor=actor)
+    # Coupon before stock, the order intake takes these locks in.
+    coupon_release(order=order)
     stock_release_for_order(order=order, actor=actor)
     notification_queue_for_order(order=order, template="order_cancelled")
     return order
@@ -399,6 +465,269 @@ def order_note_add(*, order: Order, text: str, actor: Actor) -> OrderEvent:
     )
 
 
+# --- Allocation by hand and backorder choices ---------------------------------
+
+
+@transaction.atomic
+def order_reallocate(
+    *, order: Order, warehouse, actor: Actor, product_ids=None
+) -> Order:
+    """Move the order's reservation (or some lines of it) to another warehouse before picking."""
+    order = order_lock(order)
+    if order.status != S.READY_TO_FULFILL:
+        raise OrderError(
+            _(
+                "Only an order ready to fulfil, before picking starts, can change warehouse."
+            )
+        )
+    moved = reservation_move(
+        order=order, warehouse=warehouse, actor=actor, product_ids=product_ids
+    )
+    order_event_record(
+        order=order,
+        kind=OrderEvent.Kind.STOCK,
+        actor=actor,
+        message=_("%(units)d unit(s) re-allocated to %(warehouse)s.")
+        % {"units": moved, "warehouse": warehouse.name},
+        data={
+            "warehouse": warehouse.code,
+            "products": sorted(product_ids) if product_ids is not None else None,
+            "units": moved,
+        },
+    )
+    return order
+
+
+def backorder_shortages(order: Order) -> list[dict]:
+    """Return the short lines of the latest backorder report: sku, wanted, available."""
+    event = (
+        order.events.filter(data__has_key="shortages")
+        .order_by("-created_at", "-id")
+        .first()
+    )
+    return list(event.data["shortages"]) if event else []
+
+
+def _backordered(order: Order) -> Order:
+    order = order_lock(order)
+    if order.status != S.BACKORDERED:
+        raise OrderError(
+            _("Order %(number)s is not waiting for stock.") % {"number": order.number}
+        )
+    return order
+
+
+def _backorder_told(*, order, template, message, actor, data=None, key=""):
+    order_event_record(
+        order=order,
+        kind=OrderEvent.Kind.STOCK,
+        actor=actor,
+        message=message,
+        data={"backorder_choice": template.removeprefix("backorder_"), **(data or {})},
+    )
+    notification_queue_for_order(
+        order=order,
+        template=template,
+        key=key or str(order.events.count()),
+        extra={"detail": message},
+    )
+
+
+@transaction.atomic
+def order_backorder_wait(*, order: Order, actor: Actor) -> Order:
+    """Keep a backordered order waiting for stock, and tell the customer."""
+    order = _backordered(order)
+    _backorder_told(
+        order=order,
+        template="backorder_wait",
+        message=_("The customer waits for the missing items."),
+        actor=actor,
+    )
+    return order
+
+
+@transaction.atomic
+def order_backorder_split(*, order: Order, actor: Actor) -> Order:
+    """Reserve and ship what is in stock now; the missing units stay owed on their lines."""
+    order = _backordered(order)
+    if order.reservations.exists():
+        raise OrderError(_("Part of this order is already reserved."))
+    demand = demand_for_order(order)
+    demand.partial = True
+    shortages = stock_reserve(demands=[demand], actor=actor)[order.pk]
+    if not order.reservations.exists():
+        raise OrderError(
+            _("Nothing of this order is in stock yet; it cannot be split.")
+        )
+    missing = {s.sku: s.missing for s in shortages}
+    owed = []
+    for line in order.lines.order_by("-id"):
+        # Lines of one SKU share the shortfall, the newest lines owing first.
+        take = min(missing.get(line.sku, 0), line.quantity)
+        if take:
+            missing[line.sku] -= take
+            line.backordered_quantity = take
+            line.save(update_fields=["backordered_quantity"])
+            owed.append({"sku": line.sku, "quantity": take})
+    message = _("Split: what is in stock ships now; %(detail)s follow later.") % {
+        "detail": ", ".join(f"{o['sku']} × {o['quantity']}" for o in owed)
+    }
+    order = order_transition(
+        order=order,
+        to_status=S.READY_TO_FULFILL,
+        actor=actor,
+        message=message,
+        data={"backorder_choice": "split", "owed": owed},
+    )
+    notification_queue_for_order(
+        order=order, template="backorder_split", extra={"detail": message}
+    )
+    return order
+
+
+@transaction.atomic
+def order_backorder_remainder_fill(*, order: Order, actor: Actor) -> int:
+    """Reserve what is now in stock of the units a split order still owes; return units reserved.
+
+    Runs once the shipped part has left (the order is partially shipped and holds no
+    reservation), so the owed units are reserved and picked as the next parcel.
+    """
+    order = order_lock(order)
+    lines = [line for line in order.lines.all() if line.backordered_quantity]
+    if not lines:
+        return 0
+    if order.status != S.PARTIALLY_SHIPPED or order.reservations.exists():
+        raise OrderError(
+            _("The owed items can be reserved once the first parcel has shipped.")
+        )
+    units: dict[int, int] = {}
+    for line in lines:
+        units[line.product_id] = (
+            units.get(line.product_id, 0) + line.backordered_quantity
+        )
+    stock_reserve(demands=[Demand(order=order, units=units, partial=True)], actor=actor)
+    got = {r.product_id: r.quantity for r in order.reservations.all()}
+    filled = []
+    for line in lines:
+        take = min(got.get(line.product_id, 0), line.backordered_quantity)
+        if take:
+            got[line.product_id] -= take
+            line.backordered_quantity -= take
+            line.save(update_fields=["backordered_quantity"])
+            filled.append({"sku": line.sku, "quantity": take})
+    if filled:
+        order_event_record(
+            order=order,
+            kind=OrderEvent.Kind.STOCK,
+            actor=actor,
+            message=_("Owed items reserved: %(detail)s")
+            % {"detail": ", ".join(f"{f['sku']} × {f['quantity']}" for f in filled)},
+            data={"backorder_filled": filled},
+        )
+    return sum(f["quantity"] for f in filled)
+
+
+def _totals_recompute(order: Order, *, removed_share=Decimal("0")) -> Decimal:
+    """Recompute the order's totals from its lines; return the old total."""
+    old_total = order.total
+    order.subtotal = sum((line.line_total for line in order.lines.all()), Decimal("0"))
+    order.discount_total = min(
+        max(order.discount_total - removed_share, Decimal("0")),
+        order.subtotal + order.shipping_fee,
+    )
+    order.total = (
+        order.subtotal - order.discount_total + order.shipping_fee + order.tax_total
+    )
+    order.save(update_fields=["subtotal", "discount_total", "total", "updated_at"])
+    return old_total
+
+
+@transaction.atomic
+def order_backorder_substitute(
+    *, order: Order, line: OrderLine, product, actor: Actor, unit_price=None
+) -> Order:
+    """Replace the product on a short line; the price stays unless staff give a new one."""
+    order = _backordered(order)
+    line = order.lines.filter(pk=line.pk).first()
+    if line is None:
+        raise OrderError(_("That line is not on this order."))
+    if not product.active:
+        raise OrderError(_("Not for sale: %(skus)s") % {"skus": product.sku})
+    if product.pk == line.product_id:
+        raise OrderError(_("Choose a different product to substitute."))
+    old_sku = line.sku
+    line.product, line.sku, line.name = product, product.sku, product.name
+    if unit_price is not None:
+        if unit_price < 0:
+            raise OrderError(_("A price cannot be negative."))
+        line.unit_price = unit_price
+        line.discount = min(line.discount, unit_price * line.quantity)
+        line.line_total = unit_price * line.quantity - line.discount
+    line.save()
+    old_total = _totals_recompute(order)
+    message = _("%(old)s replaced by %(new)s.") % {"old": old_sku, "new": product.sku}
+    _backorder_told(
+        order=order,
+        template="backorder_substitute",
+        message=message,
+        actor=actor,
+        data={
+            "line": line.pk,
+            "from": old_sku,
+            "to": product.sku,
+            "old_total": str(old_total),
+            "total": str(order.total),
+        },
+        key=f"line-{line.pk}-{product.sku}",
+    )
+    return order_process(order=order, actor=actor)
+
+
+@transaction.atomic
+def order_backorder_cancel_lines(*, order: Order, actor: Actor) -> Order:
+    """Remove the short lines, recompute the totals, note any refund, and go on with the rest."""
+    order = _backordered(order)
+    short_skus = {
+        s["sku"] for s in backorder_shortages(order) if s["wanted"] > s["available"]
+    }
+    lines = list(order.lines.all())
+    removing = [line for line in lines if line.sku in short_skus]
+    if not removing:
+        raise OrderError(_("No line of this order is short."))
+    if len(removing) == len(lines):
+        raise OrderError(
+            _("Every line is short: cancel the order instead of its lines.")
+        )
+    share = sum((line.order_discount_share for line in removing), Decimal("0"))
+    removed = [
+        {"sku": line.sku, "quantity": line.quantity, "line_total": str(line.line_total)}
+        for line in removing
+    ]
+    OrderLine.objects.filter(pk__in=[line.pk for line in removing]).delete()
+    old_total = _totals_recompute(order, removed_share=share)
+    refund = old_total - order.total
+    message = _("Short lines cancelled: %(skus)s. New total %(total)s.") % {
+        "skus": ", ".join(r["sku"] for r in removed),
+        "total": order.total,
+    }
+    if order.payment_status == PS.PAID and refund > 0:
+        message += " " + _("Refund due: %(amount)s.") % {"amount": refund}
+    _backorder_told(
+        order=order,
+        template="backorder_lines_cancelled",
+        message=message,
+        actor=actor,
+        data={
+            "removed": removed,
+            "old_total": str(old_total),
+            "total": str(order.total),
+            "refund_due": str(refund) if order.payment_status == PS.PAID else "0",
+        },
+        key="cancel-lines",
+    )
+    return order_process(order=order, actor=actor)
+
+
 @transaction.atomic
 def channel_token_issue(*, channel: Channel, revoke_others: bool = False) -> str:
     """Create an API key for the channel and return it; only its digest is kept."""
@@ -419,3 +748,56 @@ def webhook_receipt_record(*, channel: Channel, signature: str) -> bool:
     except IntegrityError:
         return False
     return True
+
+
+def backorders_fill(*, product_ids, actor: Actor = "system") -> list[Order]:
+    """Process again, oldest first, the backordered orders needing these products; return those filled.
+
+    Each order moves in its own transaction, so one that fails leaves the others
+    filled. Orders no longer backordered are not touched, so running this twice
+    does nothing more. An older order that cannot be filled yet does not hold back
+    a newer one that can (the 缺货 list shows who still waits); orders no single
+    warehouse could serve are skipped without a lock or a timeline entry. Split
+    orders whose first parcel has left then get their owed units reserved
+    (``order_backorder_remainder_fill``).
+    """
+    from inventory.selectors import demand_fits_somewhere, warehouses_free
+
+    waiting = list(
+        Order.objects.filter(status=S.BACKORDERED, lines__product_id__in=product_ids)
+        .distinct()
+        .order_by("placed_at", "pk")
+        .prefetch_related("lines")
+    )
+    filled = []
+    for order in waiting:
+        units: dict[int, int] = {}
+        for line in order.lines.all():
+            units[line.product_id] = units.get(line.product_id, 0) + line.quantity
+        if not demand_fits_somewhere(units, warehouses_free(units)):
+            continue
+        with transaction.atomic():
+            order = order_process(order=order, actor=actor)
+            if order.status == S.READY_TO_FULFILL:
+                latest = order.events.order_by("-pk").values_list("pk", flat=True)[0]
+                notification_queue_for_order(
+                    order=order, template="backorder_filled", key=str(latest)
+                )
+                filled.append(order)
+    remainders = (
+        Order.objects.filter(
+            status=S.PARTIALLY_SHIPPED,
+            lines__product_id__in=product_ids,
+            lines__backordered_quantity__gt=0,
+            reservations__isnull=True,
+        )
+        .distinct()
+        .order_by("placed_at", "pk")
+    )
+    for order in remainders:
+        try:
+            if order_backorder_remainder_fill(order=order, actor=actor):
+                filled.append(order)
+        except OrderError:
+            continue  # changed meanwhile; the next fill or a clerk picks it up
+    return filled

@@ -43,4 +43,39 @@ urlpatterns = [
         name="order_cancel",
     ),
     path("orders/<str:number>/note/", views.OrderNoteView.as_view(), name="order_note"),
+    path(
+        "orders/<str:number>/approve/",
+        views.OrderApproveView.as_view(),
+        name="order_approve",
+    ),
+    path(
+        "orders/<str:number>/reallocate/",
+        views.OrderReallocateView.as_view(),
+        name="order_reallocate",
+    ),
+    path(
+        "orders/<str:number>/backorder/wait/",
+        views.BackorderWaitView.as_view(),
+        name="backorder_wait",
+    ),
+    path(
+        "orders/<str:number>/backorder/split/",
+        views.BackorderSplitView.as_view(),
+        name="backorder_split",
+    ),
+    path(
+        "orders/<str:number>/backorder/substitute/",
+        views.BackorderSubstituteView.as_view(),
+        name="backorder_substitute",
+    ),
+    path(
+        "orders/<str:number>/backorder/fill/",
+        views.BackorderFillView.as_view(),
+        name="backorder_fill",
+    ),
+    path(
+        "orders/<str:number>/backorder/cancel-lines/",
+        views.BackorderCancelLinesView.as_view(),
+        name="backorder_cancel_lines",
+    ),
 ]

@@ -17,11 +17,13 @@ from fulfillment.selectors import shipments_for_order
 from inventory.selectors import products_search
 from orders.exceptions import OrderError
 from orders.forms import (
+    BackorderSubstituteForm,
     OrderCancelForm,
     OrderCorrectForm,
     OrderFilterForm,
     OrderLineFormSet,
     OrderNoteForm,
+    OrderReallocateForm,
     PhoneOrderForm,
     address_line_split,
     form_errors_text,
@@ -39,12 +41,19 @@ from orders.selectors import (
     products_for_sale,
 )
 from orders.services import (
+    order_backorder_cancel_lines,
+    order_backorder_remainder_fill,
+    order_backorder_split,
+    order_backorder_substitute,
+    order_backorder_wait,
     order_cancel,
     order_complete,
     order_correct,
     order_create,
     order_note_add,
     order_process,
+    order_reallocate,
+    order_review_approve,
 )
 from orders.templatetags.console import money
 
@@ -95,6 +104,10 @@ ACTION_FORMS = {
     "correct": lambda order, action: OrderCorrectForm.for_order(order),
     "cancel": lambda order, action: OrderCancelForm(),
     "note": lambda order, action: OrderNoteForm(),
+    "reallocate": lambda order, action: OrderReallocateForm.for_order(order),
+    "backorder_substitute": lambda order, action: BackorderSubstituteForm.for_order(
+        order
+    ),
 }
 
 
@@ -202,6 +215,78 @@ class OrderNoteView(OrderActionView):
     def perform(self, order, data):
         order_note_add(order=order, text=data["text"], actor=self.request.user)
         return _("Note added.")
+
+
+class OrderReallocateView(OrderActionView):
+    permission_required = "inventory.change_stocklevel"
+    form_class = OrderReallocateForm
+
+    def perform(self, order, data):
+        product = data.get("product")
+        order_reallocate(
+            order=order,
+            warehouse=data["warehouse"],
+            actor=self.request.user,
+            product_ids=[product.pk] if product else None,
+        )
+        return _("Reservation moved to %(warehouse)s.") % {
+            "warehouse": data["warehouse"].name
+        }
+
+
+class OrderApproveView(OrderActionView):
+    permission_required = "orders.change_order"
+
+    def perform(self, order, data):
+        return _now_status(order_review_approve(order=order, actor=self.request.user))
+
+
+class BackorderWaitView(OrderActionView):
+    permission_required = "orders.change_order"
+
+    def perform(self, order, data):
+        order_backorder_wait(order=order, actor=self.request.user)
+        return _("The order waits for stock; the customer is told.")
+
+
+class BackorderSplitView(OrderActionView):
+    permission_required = "orders.change_order"
+
+    def perform(self, order, data):
+        return _now_status(order_backorder_split(order=order, actor=self.request.user))
+
+
+class BackorderSubstituteView(OrderActionView):
+    permission_required = "orders.change_order"
+    form_class = BackorderSubstituteForm
+
+    def perform(self, order, data):
+        order = order_backorder_substitute(
+            order=order,
+            line=data["line"],
+            product=data["sku"],
+            unit_price=data.get("unit_price"),
+            actor=self.request.user,
+        )
+        return _now_status(order)
+
+
+class BackorderFillView(OrderActionView):
+    permission_required = "orders.change_order"
+
+    def perform(self, order, data):
+        units = order_backorder_remainder_fill(order=order, actor=self.request.user)
+        if not units:
+            return _("Still not enough stock for the owed items.")
+        return _("%(units)d owed unit(s) reserved.") % {"units": units}
+
+
+class BackorderCancelLinesView(OrderActionView):
+    permission_required = "orders.change_order"
+
+    def perform(self, order, data):
+        order = order_backorder_cancel_lines(order=order, actor=self.request.user)
+        return _now_status(order)
 
 
 class PhoneOrderCreateView(ConsoleView, TemplateView):

@@ -8,11 +8,30 @@ from django.urls import reverse
 
 from billing.services import payment_confirm
 from fulfillment.services import fulfillment_start, shipment_ship
-from inventory.models import Product, Reservation, StockLevel, StockMovement
-from orders.models import ChannelListing, ImportBatch, ImportRejection, Order
+from inventory.models import (
+    Product,
+    Reservation,
+    StockLevel,
+    StockMovement,
+    Warehouse,
+    WarehouseRegion,
+)
+from orders.models import (
+    ChannelListing,
+    ImportBatch,
+    ImportRejection,
+    Order,
+    RoutingRule,
+)
 from orders.roles import APPS
 from orders.services import channel_token_issue, webhook_receipt_record
-from tracking.models import TrackingStatus
+from tests.factories.pricing import (
+    ChannelPriceFactory,
+    CouponFactory,
+    ShippingRuleFactory,
+    TaxRuleFactory,
+)
+from tracking.models import ProviderReceipt, TrackingStatus
 from tracking.services import tracking_event_record
 
 S = Order.Status
@@ -47,6 +66,7 @@ def a_row_of_everything(place_order, carrier, channel):
     )
     channel_token_issue(channel=channel)
     webhook_receipt_record(channel=channel, signature="a" * 64)
+    ProviderReceipt.objects.create(provider="aftership", event_id="ev-1")
     batch = ImportBatch.objects.create(
         channel=channel, file="imports/taobao.csv", original_name="taobao.csv"
     )
@@ -56,6 +76,13 @@ def a_row_of_everything(place_order, carrier, channel):
     ChannelListing.objects.create(
         channel=channel, code="红茶礼盒", product=Product.objects.first()
     )
+    CouponFactory(code="HELLO", promotion__products=[Product.objects.first()])
+    place_order(coupon_code="HELLO")
+    ChannelPriceFactory(channel=channel, product=Product.objects.first())
+    ShippingRuleFactory(carrier=carrier)
+    TaxRuleFactory()
+    WarehouseRegion.objects.create(province="浙江省", warehouse=Warehouse.objects.get())
+    RoutingRule.objects.create(name="大额订单", min_total=5000)
 
 
 def test_every_model_of_ours_is_registered():

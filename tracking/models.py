@@ -119,3 +119,69 @@ class Notification(models.Model):
 
     def __str__(self):
         return f"{self.get_channel_display()} → {self.recipient}: {self.template}"
+
+
+class ParcelWatch(models.Model):
+    """Following one shipped parcel at its tracking provider until it arrives.
+
+    Parcels with a push subscription wait for the provider's callbacks; the others
+    are polled when ``next_check_at`` comes, spread out and backing off on errors.
+    """
+
+    class Provider(models.TextChoices):
+        DEMO = "demo", _("Demo carrier")
+        KUAIDI100 = "kuaidi100", _("Kuaidi100")
+        AFTERSHIP = "aftership", _("AfterShip")
+        MANUAL = "manual", _("Entered by staff")
+
+    shipment = models.OneToOneField(
+        "fulfillment.Shipment",
+        on_delete=models.CASCADE,
+        related_name="watch",
+        verbose_name=_("shipment"),
+    )
+    provider = models.CharField(_("provider"), max_length=16, choices=Provider.choices)
+    pushed = models.BooleanField(_("push subscription"), default=False)
+    resubscribe_after = models.DateTimeField(
+        _("subscribe again after"), null=True, blank=True
+    )
+    next_check_at = models.DateTimeField(_("next check"), null=True, blank=True)
+    last_checked_at = models.DateTimeField(_("last checked"), null=True, blank=True)
+    failures = models.PositiveIntegerField(_("failures in a row"), default=0)
+    last_error = models.CharField(_("last error"), max_length=300, blank=True)
+    done = models.BooleanField(_("finished"), default=False)
+    created_at = models.DateTimeField(_("created at"), default=timezone.now)
+
+    class Meta:
+        verbose_name = _("parcel watch")
+        verbose_name_plural = _("parcel watches")
+        indexes = [
+            models.Index(
+                fields=["next_check_at"],
+                condition=models.Q(done=False, pushed=False),
+                name="watch_due",
+            )
+        ]
+
+    def __str__(self):
+        return f"{self.shipment} ({self.provider})"
+
+
+class ProviderReceipt(models.Model):
+    """A provider's webhook event id, kept so a replayed event is refused."""
+
+    provider = models.CharField(_("provider"), max_length=16)
+    event_id = models.CharField(_("event id"), max_length=100)
+    received_at = models.DateTimeField(_("received at"), default=timezone.now)
+
+    class Meta:
+        verbose_name = _("provider webhook receipt")
+        verbose_name_plural = _("provider webhook receipts")
+        constraints = [
+            models.UniqueConstraint(
+                fields=["provider", "event_id"], name="provider_event_once"
+            )
+        ]
+
+    def __str__(self):
+        return f"{self.provider} {self.event_id}"

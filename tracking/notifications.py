@@ -32,6 +32,7 @@ SUBJECTS = {
     "out_for_delivery": _("Order %(number)s is out for delivery"),
     "delivered": _("Order %(number)s has been delivered"),
     "order_cancelled": _("Order %(number)s has been cancelled"),
+    "backorder_filled": _("Order %(number)s is back in stock"),
 }
 
 

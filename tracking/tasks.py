@@ -3,8 +3,11 @@
 import logging
 
 from celery import shared_task
+from django.conf import settings
+from django.db import OperationalError
 
-from tracking import notifications
+from tracking import notifications, services
+from tracking.adapters.carriers import ProviderError
 
 logger = logging.getLogger(__name__)
 
@@ -34,3 +37,37 @@ def notifications_flush():
     for notification_id in due:
         notification_send.delay(notification_id)
     return len(due)
+
+
+@shared_task(
+    bind=True,
+    autoretry_for=(OperationalError,),
+    retry_backoff=30,
+    retry_backoff_max=900,
+    max_retries=5,
+)
+def parcel_check_task(self, watch_id: int):
+    """Poll one parcel's provider; errors are recorded on the watch, not raised."""
+    services.parcel_check(watch_id=watch_id)
+
+
+@shared_task
+def tracking_poll_due():
+    """Beat: hand the parcels due for a poll to workers, spaced for the providers' limits."""
+    due = services.parcel_watches_claim(limit=settings.TRACKING_POLL_BATCH)
+    for position, watch_id in enumerate(due):
+        parcel_check_task.apply_async(
+            (watch_id,), countdown=position * settings.TRACKING_POLL_SPACING_SECONDS
+        )
+    return len(due)
+
+
+@shared_task(
+    bind=True,
+    autoretry_for=(ProviderError, OperationalError),
+    retry_backoff=60,
+    retry_backoff_max=3600,
+    max_retries=6,
+)
+def parcel_subscribe_task(self, watch_id: int):
+    services.parcel_subscribe(watch_id=watch_id)

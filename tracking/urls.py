@@ -1,6 +1,6 @@
 from django.urls import path
 
-from tracking import views
+from tracking import views, webhooks
 
 # Customer-facing pages, mounted at /track/ (namespace "track").
 public_patterns = [
@@ -15,4 +15,9 @@ console_patterns = [
         views.ScanAddView.as_view(),
         name="scan_add",
     ),
+]
+# Provider callbacks, mounted at /webhooks/carriers/ (namespace "carrier_webhooks").
+webhook_patterns = [
+    path("kuaidi100/", webhooks.kuaidi100_callback, name="kuaidi100"),
+    path("aftership/", webhooks.aftership_callback, name="aftership"),
 ]

@@ -102,6 +102,8 @@ TIME_ZONE = env("TIME_ZONE", default="Asia/Shanghai")
 USE_I18N = True
 USE_TZ = True
 SHOP_CURRENCY = env("SHOP_CURRENCY", default="CNY")
+# Catalogue prices already contain VAT (Chinese retail): tax is shown, not added.
+SHOP_PRICES_INCLUDE_TAX = env.bool("SHOP_PRICES_INCLUDE_TAX", default=True)
 # Empty: the pages say "Our Shop" in the reader's language.
 SHOP_NAME = env("SHOP_NAME", default="")
 # Phone numbers without a country code are read as numbers of this region.
@@ -154,9 +156,18 @@ CELERY_BEAT_SCHEDULE = {
         "task": "tracking.tasks.notifications_flush",
         "schedule": env.float("NOTIFICATIONS_FLUSH_SECONDS", default=60.0),
     },
+    "tracking-poll": {
+        "task": "tracking.tasks.tracking_poll_due",
+        "schedule": env.float("TRACKING_POLL_BEAT_SECONDS", default=60.0),
+    },
     "imports-resume": {
         "task": "orders.tasks.imports_resume",
         "schedule": 120.0,
+    },
+    # Catches up backorder fills whose broker message was lost.
+    "backorders-sweep": {
+        "task": "inventory.tasks.backorders_sweep",
+        "schedule": 600.0,
     },
 }
 
@@ -189,6 +200,48 @@ ORDER_LINE_MAX_QUANTITY = env.int("ORDER_LINE_MAX_QUANTITY", default=999)
 # Orders held for correction longer than this (hours) are flagged in the console:
 # "Call the customer".
 CORRECTION_CALL_AFTER_HOURS = env.int("CORRECTION_CALL_AFTER_HOURS", default=24)
+
+# --- Replenishment (see inventory.selectors.replenishment_rows) ---------------
+# Sales velocity is the units reserved over this many days, per day.
+REPLENISHMENT_VELOCITY_DAYS = env.int("REPLENISHMENT_VELOCITY_DAYS", default=30)
+# Days between two looks at the reorder list: a suggestion covers lead time + this.
+REPLENISHMENT_REVIEW_DAYS = env.int("REPLENISHMENT_REVIEW_DAYS", default=14)
+
+# --- Allocation (which warehouse ships an order) ----------------------------
+# priority | nearest | whole_order | fewest_parcels; see inventory/allocation.py.
+ALLOCATION_STRATEGY = env("ALLOCATION_STRATEGY", default="priority")
+# May one order be reserved in (and shipped from) several warehouses?
+ALLOCATION_ALLOW_SPLIT = env.bool("ALLOCATION_ALLOW_SPLIT", default=False)
+
+# --- Carrier tracking ---------------------------------------------------------
+# Where scans of parcels come from: "kuaidi100", "aftership" or "manual" (staff type
+# them). Parcels of the built-in demo carrier (code "demo") always use the demo.
+KUAIDI100_CUSTOMER = env("KUAIDI100_CUSTOMER", default="")
+KUAIDI100_KEY = env("KUAIDI100_KEY", default="")
+# Salt of Kuaidi100's push callbacks; empty: no subscriptions, polling only.
+KUAIDI100_SALT = env("KUAIDI100_SALT", default="")
+KUAIDI100_URL = env("KUAIDI100_URL", default="https://poll.kuaidi100.com")
+AFTERSHIP_API_KEY = env("AFTERSHIP_API_KEY", default="")
+AFTERSHIP_WEBHOOK_SECRET = env("AFTERSHIP_WEBHOOK_SECRET", default="")
+AFTERSHIP_URL = env(
+    "AFTERSHIP_URL", default="https://api.aftership.com/tracking/2024-10"
+)
+TRACKING_PROVIDER = env(
+    "TRACKING_PROVIDER",
+    default="kuaidi100"
+    if KUAIDI100_KEY
+    else "aftership"
+    if AFTERSHIP_API_KEY
+    else "manual",
+)
+# Minutes between polls of one parcel; errors back off from it (doubling, ≤ 1 day).
+TRACKING_POLL_MINUTES = env.int("TRACKING_POLL_MINUTES", default=120)
+# Parcels checked per beat run, spaced TRACKING_POLL_SPACING_SECONDS apart
+# (providers limit requests per second).
+TRACKING_POLL_BATCH = env.int("TRACKING_POLL_BATCH", default=50)
+TRACKING_POLL_SPACING_SECONDS = env.float("TRACKING_POLL_SPACING_SECONDS", default=0.5)
+# The demo carrier's clock: 60 makes its hours minutes.
+DEMO_CARRIER_TIME_SCALE = env.float("DEMO_CARRIER_TIME_SCALE", default=60.0)
 
 # --- Customer status page -------------------------------------------------
 # Lookups (order number + phone) one client address may try per window;

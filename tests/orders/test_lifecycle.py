@@ -30,6 +30,7 @@ def test_orders_can_be_cancelled_only_until_the_goods_leave():
         S.RECEIVED,
         S.NEEDS_CORRECTION,
         S.AWAITING_PAYMENT,
+        S.REVIEW,
         S.BACKORDERED,
         S.READY_TO_FULFILL,
         S.IN_FULFILLMENT,

@@ -343,3 +343,14 @@ def test_the_stock_ledger_adds_up_after_a_whole_flow(
     level = StockLevel.objects.get()
     assert (level.on_hand, level.reserved) == (12, 9)
     assert stock_ledger_errors() == []
+
+
+def test_an_event_names_a_non_staff_actor_in_the_readers_language(place_order):
+    order = place_order()
+    event = OrderEvent(order=order, kind=OrderEvent.Kind.NOTE, actor_label="channel:jd")
+
+    with translation.override("en"):
+        assert event.who == "channel jd"
+        assert OrderEvent(order=order, kind=OrderEvent.Kind.NOTE).who == "system"
+    with translation.override("zh-hans"):
+        assert event.who != "channel jd"

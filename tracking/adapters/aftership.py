@@ -32,6 +32,17 @@ TAG_STATUS = {
     "Exception": T.EXCEPTION,
     "Expired": T.EXPIRED,
 }
+# Our carrier codes → AfterShip courier slugs (unconfirmed ones fall back to ours).
+SLUGS = {
+    "sf": "sf-express",
+    "zto": "zto-express",
+    "yto": "yto",
+    "yunda": "yunda",
+    "sto": "sto",
+    "jd": "jd",
+    "ems": "china-ems",
+    "jt": "jtexpress",
+}
 # Exception subtags that mean the parcel is going back.
 RETURN_SUBTAGS = frozenset({"Exception_007", "Exception_011"})
 
@@ -100,7 +111,7 @@ class AfterShip:
     def query(self, *, slug: str, tracking_number: str) -> TrackingResult:
         try:
             response = requests.get(
-                f"{self.base_url}/trackings/{slug}/{tracking_number}",
+                f"{self.base_url}/trackings/{SLUGS.get(slug, slug)}/{tracking_number}",
                 headers={"as-api-key": self.api_key},
                 timeout=TIMEOUT_SECONDS,
             )

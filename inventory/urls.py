@@ -1,0 +1,19 @@
+from django.urls import path
+
+from inventory import views
+
+app_name = "stock"
+urlpatterns = [
+    path("", views.StockListView.as_view(), name="list"),
+    path("export.csv", views.StockExportView.as_view(), name="export"),
+    path("import/", views.StockImportView.as_view(), name="import"),
+    path("goods-in/", views.GoodsInView.as_view(), name="goods_in"),
+    path("stocktake/", views.StocktakeView.as_view(), name="stocktake"),
+    path("backorders/", views.BackorderListView.as_view(), name="backorders"),
+    path("replenishment/", views.ReplenishmentView.as_view(), name="replenishment"),
+    path(
+        "replenishment/export.csv",
+        views.ReplenishmentExportView.as_view(),
+        name="replenishment_export",
+    ),
+]
