@@ -72,7 +72,7 @@ class WarehouseRegionAdmin(admin.ModelAdmin):
 
 @admin.register(StockLevel)
 class StockLevelAdmin(admin.ModelAdmin):
-    """Only the reorder point is edited here; the units change through the services."""
+    """Only the replenishment figures are edited here; the units change through the services."""
 
     list_display = (
         "product",
@@ -81,6 +81,8 @@ class StockLevelAdmin(admin.ModelAdmin):
         "reserved",
         "available",
         "reorder_point",
+        "safety_stock",
+        "lead_time_days",
     )
     list_filter = ("warehouse",)
     list_select_related = ("product", "warehouse")
@@ -92,6 +94,8 @@ class StockLevelAdmin(admin.ModelAdmin):
         "reserved",
         "available",
         "reorder_point",
+        "safety_stock",
+        "lead_time_days",
     )
     readonly_fields = ("product", "warehouse", "on_hand", "reserved", "available")
 

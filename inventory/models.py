@@ -94,6 +94,20 @@ class StockLevel(models.Model):
             "Empty: calculated from sales, lead time and safety stock."
         ),
     )
+    # Per-warehouse overrides of the product's figures (a supplier near one warehouse
+    # delivers there sooner); empty: the product's own.
+    safety_stock = models.PositiveIntegerField(
+        _("safety stock here"),
+        null=True,
+        blank=True,
+        help_text=_("Empty: the product's safety stock."),
+    )
+    lead_time_days = models.PositiveSmallIntegerField(
+        _("supplier lead time here (days)"),
+        null=True,
+        blank=True,
+        help_text=_("Empty: the product's supplier lead time."),
+    )
 
     class Meta:
         verbose_name = _("stock level")
@@ -118,6 +132,20 @@ class StockLevel(models.Model):
     @property
     def available(self):
         return self.on_hand - self.reserved
+
+    @property
+    def safety_stock_effective(self) -> int:
+        """Return the safety stock that counts here: this level's, else the product's."""
+        if self.safety_stock is not None:
+            return self.safety_stock
+        return self.product.safety_stock
+
+    @property
+    def lead_time_effective(self) -> int:
+        """Return the supplier lead time (days) that counts here: this level's, else the product's."""
+        if self.lead_time_days is not None:
+            return self.lead_time_days
+        return self.product.lead_time_days
 
 
 class Reservation(models.Model):

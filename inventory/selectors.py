@@ -127,7 +127,8 @@ def replenishment_rows(
     """Return every stock level with its low-stock flag and reorder suggestion.
 
     With N = ``REPLENISHMENT_VELOCITY_DAYS``, R = ``REPLENISHMENT_REVIEW_DAYS``,
-    L = the product's supplier lead time (days) and S = its safety stock:
+    L = the supplier lead time (days) and S = the safety stock, each the stock
+    level's own when set, else the product's:
 
     - velocity v = units reserved from this warehouse in the last N days ÷ N
       (demand when an order is accepted; shipping only consumes what was reserved,
@@ -178,21 +179,18 @@ def replenishment_rows(
     for level in levels:
         product = level.product
         velocity = Decimal(level.sold) / days
-        lead = product.lead_time_days
+        lead = level.lead_time_effective
+        safety = level.safety_stock_effective
         row_owed = (
             owed.get(product.pk, 0)
             if first.get(product.pk) == level.warehouse_id
             else 0
         )
         manual = level.reorder_point is not None
-        rop = (
-            level.reorder_point
-            if manual
-            else math.ceil(velocity * lead + product.safety_stock)
-        )
+        rop = level.reorder_point if manual else math.ceil(velocity * lead + safety)
         net = level.available - row_owed
         low = net <= rop and (rop > 0 or net < 0)
-        target = math.ceil(velocity * (lead + review) + product.safety_stock)
+        target = math.ceil(velocity * (lead + review) + safety)
         rows.append(
             ReplenishmentRow(
                 level=level,
