@@ -404,6 +404,23 @@ def movements_recent(*, kind: str, limit: int = 10):
     """Return the latest movements of one kind, newest first, for the console."""
     return list(
         StockMovement.objects.filter(kind=kind)
-        .select_related("product", "warehouse", "actor")
+        .select_related("product", "warehouse", "actor", "order")
         .order_by("-created_at", "-pk")[:limit]
+    )
+
+
+def order_for_return(number: str):
+    """Return the order with this number (any case), or None, for a customer return."""
+    from orders.models import Order
+
+    number = (number or "").strip()
+    if not number:
+        return None
+    return Order.objects.filter(number__iexact=number).first()
+
+
+def stock_level_for_plan(pk: int) -> StockLevel | None:
+    """Return one stock level with its product and warehouse, or None."""
+    return (
+        StockLevel.objects.select_related("product", "warehouse").filter(pk=pk).first()
     )

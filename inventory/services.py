@@ -508,3 +508,40 @@ def stocktake_post(
     StockMovement.objects.bulk_create(movements)
     _backorders_fill_on_commit(m.product_id for m in movements if m.on_hand_delta > 0)
     return movements
+
+
+@transaction.atomic
+def stock_level_plan_update(
+    *,
+    level: StockLevel,
+    reorder_point: int | None,
+    safety_stock: int | None,
+    lead_time_days: int | None,
+    actor,
+) -> StockLevel:
+    """Set a stock level's replenishment figures; ``None`` goes back to the calculated or product's value.
+
+    Only the planning figures change: units on hand and reserved are not touched, so
+    no movement is written. ``actor`` is taken for the house rule; the figures carry
+    no history of who set them.
+    """
+    values = {
+        "reorder_point": reorder_point,
+        "safety_stock": safety_stock,
+        "lead_time_days": lead_time_days,
+    }
+    for name, value in values.items():
+        if value is not None and (
+            not isinstance(value, int) or isinstance(value, bool) or value < 0
+        ):
+            raise StockError(
+                _("%(field)s must be a whole number, 0 or more.")
+                % {"field": StockLevel._meta.get_field(name).verbose_name}
+            )
+    if lead_time_days is not None and lead_time_days > 365:
+        raise StockError(_("A supplier lead time longer than a year is not accepted."))
+    level = StockLevel.objects.select_for_update(of=("self",)).get(pk=level.pk)
+    for name, value in values.items():
+        setattr(level, name, value)
+    level.save(update_fields=list(values))
+    return level

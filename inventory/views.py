@@ -4,18 +4,22 @@ import csv
 
 from django.contrib import messages
 from django.core.paginator import Paginator
-from django.http import HttpResponse
+from django.http import Http404, HttpResponse
 from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.utils import timezone
+from django.utils.http import url_has_allowed_host_and_scheme
 from django.utils.translation import gettext as _
 from django.views import View
 
 from inventory.exceptions import StockError
 from inventory.forms import (
     GoodsInForm,
+    StockAdjustForm,
     StockFilterForm,
     StockImportForm,
+    StockLevelPlanForm,
+    StockReturnForm,
     StocktakeForm,
     WarehousePickForm,
 )
@@ -25,11 +29,18 @@ from inventory.selectors import (
     backorders_owed,
     movements_recent,
     replenishment_rows,
+    stock_level_for_plan,
     stock_levels_for_export,
     stocktake_preview,
     stocktake_sheet,
 )
-from inventory.services import stock_receive, stocktake_post
+from inventory.services import (
+    stock_adjust,
+    stock_level_plan_update,
+    stock_receive,
+    stock_return,
+    stocktake_post,
+)
 from orders.views import ConsoleView
 
 
@@ -134,6 +145,110 @@ class GoodsInView(StockChangeView):
             {
                 "form": form,
                 "recent": movements_recent(kind=StockMovement.Kind.RECEIVED),
+            },
+            status=status,
+        )
+
+
+class StockAdjustView(StockChangeView):
+    """Correct units on hand (damaged, lost, found…), always with a reason."""
+
+    def get(self, request):
+        initial = {"warehouse": request.GET.get("warehouse")}
+        return self.page(StockAdjustForm(initial=initial))
+
+    def post(self, request):
+        form = StockAdjustForm(request.POST)
+        if not form.is_valid():
+            return self.page(form, status=400)
+        data = form.cleaned_data
+        try:
+            level = stock_adjust(
+                product=data["product"],
+                warehouse=data["warehouse"],
+                delta=data["delta"],
+                reason=form.reason_text(),
+                reference=data["reference"],
+                actor=request.user,
+            )
+        except StockError as error:
+            form.add_error("delta", str(error))
+            return self.page(form, status=400)
+        messages.success(
+            request,
+            _(
+                "Adjusted %(sku)s at %(warehouse)s by %(delta)+d; now %(on_hand)d on hand."
+            )
+            % {
+                "sku": level.product.sku,
+                "warehouse": level.warehouse.name,
+                "delta": data["delta"],
+                "on_hand": level.on_hand,
+            },
+        )
+        return redirect(f"{reverse('stock:adjust')}?warehouse={data['warehouse'].pk}")
+
+    def page(self, form, status=200):
+        return render(
+            self.request,
+            "inventory/adjust_form.html",
+            {
+                "form": form,
+                "recent": movements_recent(kind=StockMovement.Kind.ADJUSTED),
+            },
+            status=status,
+        )
+
+
+class StockReturnView(StockChangeView):
+    """Customer returns: goods sent back are put on hand again, tied to their order."""
+
+    def get(self, request):
+        initial = {
+            "warehouse": request.GET.get("warehouse"),
+            "order_number": request.GET.get("order", ""),
+        }
+        return self.page(StockReturnForm(initial=initial))
+
+    def post(self, request):
+        form = StockReturnForm(request.POST)
+        if not form.is_valid():
+            return self.page(form, status=400)
+        data = form.cleaned_data
+        try:
+            level = stock_return(
+                product=data["product"],
+                warehouse=data["warehouse"],
+                quantity=data["quantity"],
+                order=data["order"],
+                reason=data["note"],
+                reference=data["reference"],
+                actor=request.user,
+            )
+        except StockError as error:
+            form.add_error("code", str(error))
+            return self.page(form, status=400)
+        messages.success(
+            request,
+            _(
+                "Restocked %(quantity)d × %(sku)s at %(warehouse)s; now %(on_hand)d on hand."
+            )
+            % {
+                "quantity": data["quantity"],
+                "sku": level.product.sku,
+                "warehouse": level.warehouse.name,
+                "on_hand": level.on_hand,
+            },
+        )
+        return redirect(f"{reverse('stock:returns')}?warehouse={data['warehouse'].pk}")
+
+    def page(self, form, status=200):
+        return render(
+            self.request,
+            "inventory/return_form.html",
+            {
+                "form": form,
+                "recent": movements_recent(kind=StockMovement.Kind.RETURNED),
             },
             status=status,
         )
@@ -283,3 +398,52 @@ class ReplenishmentExportView(StockView):
                 ]
             )
         return response
+
+
+class StockLevelPlanView(StockChangeView):
+    """Edit one SKU's reorder point, safety stock and lead time in one warehouse."""
+
+    def _level(self, pk):
+        level = stock_level_for_plan(pk)
+        if level is None:
+            raise Http404
+        return level
+
+    def _back(self):
+        target = self.request.POST.get("next") or self.request.GET.get("next") or ""
+        if target and url_has_allowed_host_and_scheme(
+            target, allowed_hosts={self.request.get_host()}
+        ):
+            return target
+        return reverse("stock:replenishment")
+
+    def get(self, request, pk):
+        level = self._level(pk)
+        return self.page(level, StockLevelPlanForm(level=level))
+
+    def post(self, request, pk):
+        level = self._level(pk)
+        form = StockLevelPlanForm(request.POST, level=level)
+        if not form.is_valid():
+            return self.page(level, form, status=400)
+        try:
+            stock_level_plan_update(
+                level=level, actor=request.user, **form.cleaned_data
+            )
+        except StockError as error:
+            messages.error(request, str(error))
+            return self.page(level, form, status=400)
+        messages.success(
+            request,
+            _("Replenishment figures of %(sku)s at %(warehouse)s saved.")
+            % {"sku": level.product.sku, "warehouse": level.warehouse.name},
+        )
+        return redirect(self._back())
+
+    def page(self, level, form, status=200):
+        return render(
+            self.request,
+            "inventory/level_plan_form.html",
+            {"level": level, "form": form, "next": self._back()},
+            status=status,
+        )
