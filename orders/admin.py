@@ -7,6 +7,8 @@ services (the console's order page), which check the lifecycle and write the tim
 from django import forms
 from django.contrib import admin, messages
 from django.contrib.auth import get_permission_codename
+from django.template.loader import render_to_string
+from django.utils.safestring import mark_safe
 from django.utils.translation import gettext_lazy as _
 from django.utils.translation import ngettext
 
@@ -232,6 +234,10 @@ class OrderAdmin(admin.ModelAdmin):
             },
         ),
         (
+            _("Why this price"),
+            {"classes": ("collapse",), "fields": ("price_explained",)},
+        ),
+        (
             _("Other"),
             {
                 "fields": (
@@ -250,6 +256,16 @@ class OrderAdmin(admin.ModelAdmin):
         for name in (row if isinstance(row, tuple) else (row,))
         if name != "buyer_note"
     )
+
+    @admin.display(description=_("Why this price"))
+    def price_explained(self, order):
+        why = order.price_explanation or {}
+        if not why.get("lines"):
+            return "—"
+        # The console's own partial: every value in it is escaped by the template.
+        return mark_safe(  # noqa: S308
+            render_to_string("orders/partials/price_explanation.html", {"why": why})
+        )
 
     def has_add_permission(self, request):
         return False  # orders come in through the channels and the phone-order page

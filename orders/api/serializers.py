@@ -2,6 +2,7 @@
 
 from django.conf import settings
 from django.utils.translation import gettext_lazy as _
+from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
 
 from inventory.models import Product
@@ -139,13 +140,139 @@ class ProblemOut(serializers.Serializer):
         return problem_message(problem)
 
 
+def _money(**kwargs):
+    return serializers.DecimalField(max_digits=12, decimal_places=2, **kwargs)
+
+
 class LineOut(serializers.Serializer):
     sku = serializers.CharField()
     name = serializers.CharField()
     quantity = serializers.IntegerField()
-    unit_price = serializers.DecimalField(max_digits=12, decimal_places=2)
-    discount = serializers.DecimalField(max_digits=12, decimal_places=2)
-    line_total = serializers.DecimalField(max_digits=12, decimal_places=2)
+    list_price = _money(help_text="The catalogue price when ordered.")
+    unit_price = _money(help_text="What this channel charged before promotions.")
+    discount = _money(help_text="Line discounts (percentage off, buy X get Y).")
+    line_total = _money(help_text="unit_price × quantity − discount.")
+    order_discount_share = _money(
+        help_text="This line's part of the order-level discounts; the shares add up "
+        "exactly (largest remainder)."
+    )
+
+
+# --- "Why this price": Order.price_explanation, as orders/pricing.py writes it ------
+
+
+class PriceLineOut(serializers.Serializer):
+    sku = serializers.CharField()
+    quantity = serializers.IntegerField()
+    list_price = _money()
+    unit_price = _money()
+    price_source = serializers.ChoiceField(
+        choices=["catalogue", "channel_price", "given"],
+        help_text="Where unit_price came from: the catalogue, the channel's price "
+        "list, or given with the order (a platform's or a clerk's price).",
+    )
+    discount = _money()
+    order_discount_share = _money()
+    net = _money(help_text="After line and order discounts.")
+    tax = _money(help_text="This line's part of the order's tax.")
+
+
+class PromotionAppliedOut(serializers.Serializer):
+    id = serializers.IntegerField(allow_null=True, help_text="Null: the platform's.")
+    name = serializers.CharField()
+    kind = serializers.ChoiceField(
+        choices=[
+            "percent_off",
+            "amount_off",
+            "threshold",
+            "buy_x_get_y",
+            "free_shipping",
+            "platform",
+        ]
+    )
+    amount = _money()
+    coupon = serializers.CharField(
+        help_text="The coupon code that unlocked it, or empty."
+    )
+    lines = serializers.DictField(
+        child=_money(), help_text="Amount per SKU: the line discount or its share."
+    )
+
+
+class ShippingExplainedOut(serializers.Serializer):
+    source = serializers.ChoiceField(
+        choices=["rule", "given"],
+        help_text="rule: a shipping fee rule (首重/续重); given: as sent with the order.",
+    )
+    fee = _money()
+    rule_id = serializers.IntegerField(required=False)
+    rule = serializers.CharField(required=False)
+    weight_kg = serializers.DecimalField(
+        max_digits=10, decimal_places=3, required=False
+    )
+    first_fee = _money(required=False)
+    additional_steps = serializers.IntegerField(required=False)
+    additional_fee = _money(required=False)
+    free_over = _money(required=False, allow_null=True)
+    free = serializers.BooleanField(required=False)
+    remote_surcharge = _money(required=False)
+    waived = _money(
+        required=False, help_text="Fee waived by a free-shipping promotion."
+    )
+    waived_by = serializers.CharField(required=False)
+
+
+class TaxRuleUsedOut(serializers.Serializer):
+    id = serializers.IntegerField()
+    name = serializers.CharField()
+    category = serializers.CharField()
+    rate = serializers.DecimalField(max_digits=6, decimal_places=4)
+    effective_from = serializers.DateTimeField()
+
+
+class TaxExplainedOut(serializers.Serializer):
+    included = serializers.BooleanField(
+        help_text="True: the VAT inside the prices, not added to the total."
+    )
+    amount = _money()
+    rules = TaxRuleUsedOut(many=True)
+
+
+class CouponUsedOut(serializers.Serializer):
+    id = serializers.IntegerField()
+    code = serializers.CharField()
+
+
+class TotalsOut(serializers.Serializer):
+    subtotal = _money()
+    discount_total = _money()
+    shipping_fee = _money()
+    tax_total = _money()
+    total = _money()
+
+
+class OwnPriceOut(TotalsOut):
+    promotions = PromotionAppliedOut(many=True)
+    shipping = ShippingExplainedOut()
+    difference = _money(
+        help_text="The platform's total less ours: recorded, not applied."
+    )
+
+
+class PriceExplanationOut(serializers.Serializer):
+    rounding = serializers.CharField()
+    priced_by_channel = serializers.BooleanField(
+        required=False, help_text="A marketplace priced the order; its prices are kept."
+    )
+    lines = PriceLineOut(many=True)
+    promotions = PromotionAppliedOut(many=True)
+    shipping = ShippingExplainedOut()
+    tax = TaxExplainedOut()
+    coupon = CouponUsedOut(allow_null=True)
+    totals = TotalsOut()
+    own_price = OwnPriceOut(
+        required=False, help_text="Our own price for a marketplace order."
+    )
 
 
 class TrackingEventOut(serializers.Serializer):
@@ -180,9 +307,21 @@ class OrderOut(serializers.Serializer):
     total = serializers.DecimalField(max_digits=12, decimal_places=2)
     placed_at = serializers.DateTimeField()
     lines = LineOut(many=True)
+    price_explanation = serializers.SerializerMethodField(
+        help_text="Why this price: list prices, each promotion and coupon, the "
+        "order discounts spread over the lines, the shipping rule, the tax. Null "
+        "for orders priced before explanations were kept."
+    )
     problems = ProblemOut(many=True)
     shipments = ShipmentOut(many=True)
     status_url = serializers.CharField()
+
+    @extend_schema_field(PriceExplanationOut(allow_null=True))
+    def get_price_explanation(self, order):
+        explanation = order.price_explanation or {}
+        if not explanation.get("lines"):
+            return None
+        return PriceExplanationOut(explanation).data
 
 
 class CancelIn(serializers.Serializer):
