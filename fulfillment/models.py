@@ -40,6 +40,8 @@ class Shipment(models.Model):
         SHIPPED = "shipped", _("Shipped")
         DELIVERED = "delivered", _("Delivered")
         CANCELLED = "cancelled", _("Cancelled")
+        # Lost or returned, and a replacement parcel was sent in its place.
+        REPLACED = "replaced", _("Replaced")
 
     order = models.ForeignKey(
         "orders.Order",

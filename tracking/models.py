@@ -1,3 +1,4 @@
+from django.conf import settings
 from django.db import models
 from django.db.models import Q
 from django.utils import timezone
@@ -185,3 +186,190 @@ class ProviderReceipt(models.Model):
 
     def __str__(self):
         return f"{self.provider} {self.event_id}"
+
+
+# --- Delays and lost parcels (异常处理) -------------------------------------------
+
+
+class TransitStandard(models.Model):
+    """How many hours a carrier should take from one province to another.
+
+    Staff set standards; the periodic learning task writes ``learned`` ones from the
+    shop's delivered parcels. A staff standard wins over a learned one for its route.
+    """
+
+    class Source(models.TextChoices):
+        STAFF = "staff", _("Set by staff")
+        LEARNED = "learned", _("Learned from deliveries")
+
+    carrier = models.ForeignKey(
+        "fulfillment.Carrier",
+        on_delete=models.CASCADE,
+        related_name="transit_standards",
+        verbose_name=_("carrier"),
+    )
+    origin_province = models.CharField(_("from province"), max_length=32)
+    destination_province = models.CharField(_("to province"), max_length=32)
+    hours = models.PositiveIntegerField(_("hours in transit"))
+    source = models.CharField(
+        _("source"), max_length=8, choices=Source.choices, default=Source.STAFF
+    )
+    # Learned standards: how many delivered parcels the figure comes from.
+    sample_size = models.PositiveIntegerField(_("parcels measured"), default=0)
+    updated_at = models.DateTimeField(_("updated at"), default=timezone.now)
+
+    class Meta:
+        verbose_name = _("transit-time standard")
+        verbose_name_plural = _("transit-time standards")
+        ordering = ["carrier", "origin_province", "destination_province", "source"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["carrier", "origin_province", "destination_province", "source"],
+                name="transit_standard_once",
+            ),
+            models.CheckConstraint(
+                condition=Q(hours__gt=0), name="transit_standard_hours_positive"
+            ),
+        ]
+
+    def __str__(self):
+        return (
+            f"{self.carrier}: {self.origin_province} → {self.destination_province}"
+            f" {self.hours}h"
+        )
+
+
+class ParcelException(models.Model):
+    """A parcel that needs attention: late, not delivered, refused, returned or lost.
+
+    A parcel has at most one open exception; detection updates its kind as things get
+    worse (delayed → lost) and clears it when a new scan shows the parcel moving again.
+    """
+
+    class Kind(models.TextChoices):
+        DELAYED = "delayed", _("Delayed")
+        FAILED_ATTEMPT = "failed_attempt", _("Delivery attempt failed")
+        REFUSED = "refused", _("Refused")
+        RETURNED = "returned", _("Returned to sender")
+        LOST = "lost", _("Probably lost")
+
+    class Status(models.TextChoices):
+        OPEN = "open", _("Open")
+        CLEARED = "cleared", _("Cleared by a new scan")
+        CLOSED = "closed", _("Closed")
+
+    shipment = models.ForeignKey(
+        "fulfillment.Shipment",
+        on_delete=models.CASCADE,
+        related_name="exceptions",
+        verbose_name=_("shipment"),
+    )
+    kind = models.CharField(_("kind"), max_length=16, choices=Kind.choices)
+    reason = models.CharField(_("reason"), max_length=300)
+    # When the condition began (the standard ran out, the last scan, the refusal).
+    since = models.DateTimeField(_("since"))
+    status = models.CharField(
+        _("status"), max_length=8, choices=Status.choices, default=Status.OPEN
+    )
+    # When the parcel should have arrived by its transit-time standard.
+    expected_by = models.DateTimeField(_("expected by"), null=True, blank=True)
+    replacement = models.ForeignKey(
+        "fulfillment.Shipment",
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="+",
+        verbose_name=_("replacement parcel"),
+    )
+    customer_notified_at = models.DateTimeField(
+        _("customer notified at"), null=True, blank=True
+    )
+    last_action_at = models.DateTimeField(_("last action"), null=True, blank=True)
+    resolution = models.CharField(_("resolution"), max_length=300, blank=True)
+    created_at = models.DateTimeField(_("flagged at"), default=timezone.now)
+    ended_at = models.DateTimeField(_("ended at"), null=True, blank=True)
+    closed_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="+",
+        verbose_name=_("closed by"),
+    )
+
+    class Meta:
+        verbose_name = _("parcel exception")
+        verbose_name_plural = _("parcel exceptions")
+        ordering = ["since", "id"]
+        permissions = [("handle_parcelexception", _("Can handle parcel exceptions"))]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["shipment"],
+                condition=Q(status="open"),
+                name="parcel_exception_one_open",
+            )
+        ]
+        indexes = [models.Index(fields=["status", "kind"], name="parcel_exc_queue")]
+
+    def __str__(self):
+        return f"{self.shipment}: {self.get_kind_display()}"
+
+
+class CarrierClaim(models.Model):
+    """A claim filed with the carrier for a lost or damaged parcel."""
+
+    class Status(models.TextChoices):
+        FILED = "filed", _("Filed")
+        ACCEPTED = "accepted", _("Accepted")
+        SETTLED = "settled", _("Settled")
+        REJECTED = "rejected", _("Rejected")
+
+    exception = models.ForeignKey(
+        ParcelException,
+        on_delete=models.PROTECT,
+        related_name="claims",
+        verbose_name=_("parcel exception"),
+    )
+    carrier = models.ForeignKey(
+        "fulfillment.Carrier",
+        on_delete=models.PROTECT,
+        related_name="claims",
+        verbose_name=_("carrier"),
+    )
+    amount = models.DecimalField(_("amount claimed"), max_digits=12, decimal_places=2)
+    evidence = models.TextField(_("evidence"))
+    reference = models.CharField(_("carrier's claim number"), max_length=60, blank=True)
+    status = models.CharField(
+        _("status"), max_length=8, choices=Status.choices, default=Status.FILED
+    )
+    settlement_amount = models.DecimalField(
+        _("settlement amount"), max_digits=12, decimal_places=2, null=True, blank=True
+    )
+    filed_at = models.DateTimeField(_("filed at"), default=timezone.now)
+    settled_at = models.DateTimeField(_("settled at"), null=True, blank=True)
+    filed_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="+",
+        verbose_name=_("filed by"),
+    )
+
+    class Meta:
+        verbose_name = _("carrier claim")
+        verbose_name_plural = _("carrier claims")
+        ordering = ["-filed_at", "-id"]
+        constraints = [
+            models.CheckConstraint(
+                condition=Q(amount__gt=0), name="carrier_claim_amount_positive"
+            ),
+            models.CheckConstraint(
+                condition=Q(settlement_amount__isnull=True)
+                | Q(settlement_amount__gte=0),
+                name="carrier_claim_settlement_not_negative",
+            ),
+        ]
+
+    def __str__(self):
+        return f"{self.carrier} {self.reference or self.pk}: {self.amount}"
