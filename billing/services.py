@@ -121,7 +121,9 @@ def payments_record_marketplace(
     known = set(
         Payment.objects.filter(
             method=Payment.Method.MARKETPLACE, provider_reference__in=wanted
-        ).values_list("provider_reference", flat=True)
+        )
+        .exclude(provider_reference="")  # the unique index's condition, so it is used
+        .values_list("provider_reference", flat=True)
     )
     payments = [
         Payment(

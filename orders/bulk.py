@@ -55,7 +55,10 @@ def _customer_phone(item: BulkItem) -> str:
 
 def _customers(items: list[BulkItem]) -> dict[str, Customer]:
     phones = {_customer_phone(i) for i in items} - {""}
-    known = {c.phone: c for c in Customer.objects.filter(phone__in=phones)}
+    # "phone <> ''" repeats the unique index's condition so PostgreSQL can use it.
+    known = {
+        c.phone: c for c in Customer.objects.filter(phone__in=phones).exclude(phone="")
+    }
     new = {}
     for item in items:
         phone = _customer_phone(item)
@@ -65,8 +68,16 @@ def _customers(items: list[BulkItem]) -> dict[str, Customer]:
                 phone=phone,
                 email=item.data.customer_email,
             )
-    Customer.objects.bulk_create(new.values(), ignore_conflicts=True)
-    if new:
+    try:
+        with transaction.atomic():
+            bulk_insert(Customer, new.values(), set_ids=True)
+        known.update(new)
+    except IntegrityError:
+        # A concurrent writer added some of these customers: keep theirs.
+        for customer in new.values():
+            customer.pk = None
+            customer._state.adding = True
+        Customer.objects.bulk_create(new.values(), ignore_conflicts=True)
         known.update(
             (c.phone, c) for c in Customer.objects.filter(phone__in=new.keys())
         )

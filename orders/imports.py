@@ -290,7 +290,9 @@ class _Importer:
         ids = [r.external_id for r in records]
         return {
             o.external_id: o
-            for o in Order.objects.filter(channel=self.channel, external_id__in=ids)
+            for o in Order.objects.filter(
+                channel=self.channel, external_id__in=ids
+            ).exclude(external_id="")  # the unique index's condition, so it is used
         }
 
     # --- new orders -------------------------------------------------------------

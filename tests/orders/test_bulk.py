@@ -130,3 +130,27 @@ def _draw_without_checking(bulk):
             order.number = bulk.new_order_number(order.placed_at)
 
     return draw
+
+
+def test_a_customer_added_by_a_concurrent_writer_is_kept_and_matched(
+    monkeypatch, channel, stocked_product
+):
+    from orders import bulk
+
+    theirs = Customer.objects.create(name="先来的", phone="+8613800138000")
+    # Our look-up ran before the other writer committed: it saw no customer.
+    real_filter = Customer.objects.filter
+    calls = []
+
+    def look_up_before_them(*args, **kwargs):
+        calls.append(kwargs)
+        found = real_filter(*args, **kwargs)
+        return found.none() if len(calls) == 1 else found
+
+    monkeypatch.setattr(bulk.Customer.objects, "filter", look_up_before_them)
+    items = [item(channel, stocked_product, 1, phone="13800138000")]
+
+    result = orders_create_bulk(items=items, actor="import")
+
+    assert result.orders[0].customer_id == theirs.pk
+    assert Customer.objects.count() == 1
