@@ -61,8 +61,10 @@ from decimal import ROUND_CEILING, ROUND_DOWN, ROUND_HALF_UP, Decimal
 from django.conf import settings
 from django.db import connection
 from django.db.models import F
+from django.utils import timezone
 from django.utils.translation import gettext as _
 
+from orders.events import order_event_record
 from orders.exceptions import OrderError
 from orders.models import (
     Channel,
@@ -70,6 +72,7 @@ from orders.models import (
     Coupon,
     CouponRedemption,
     Order,
+    OrderEvent,
     Promotion,
     ShippingRule,
     TaxRule,
@@ -691,3 +694,164 @@ def coupon_release(*, order: Order):
             times_used=F("times_used") - 1
         )
         CouponRedemption.objects.filter(pk=pk).delete()
+
+
+# --- Re-pricing after the destination changed ----------------------------------------
+
+# Payment states in which nothing has been charged yet: a new total simply applies
+# (cash on delivery is collected at the door, so the courier collects the new one).
+_NOT_CHARGED = (Order.PaymentStatus.UNPAID, Order.PaymentStatus.COD_PENDING)
+
+
+def _stored_quotes(order) -> list[LineQuote]:
+    """Return the order's lines as priced when it was placed (prices and discounts kept)."""
+    return [
+        LineQuote(
+            product=line.product,
+            quantity=line.quantity,
+            list_price=line.list_price,
+            unit_price=line.unit_price,
+            price_source="",
+            discount=line.discount,
+            share=line.order_discount_share,
+        )
+        for line in order.lines.select_related("product")
+    ]
+
+
+def _own_price_entry(own: Quote, platform_total: Decimal) -> dict:
+    return {
+        **own.explanation["totals"],
+        "promotions": own.explanation["promotions"],
+        "shipping": own.explanation["shipping"],
+        "difference": _s(platform_total - own.total),
+    }
+
+
+def order_shipping_reprice(*, order: Order, province_from: str, actor) -> dict | None:
+    """Work the shipping fee out again for the order's new province; return what was recorded.
+
+    Called by ``order_correct`` inside its transaction, with the order locked. Only
+    shipping depends on the destination (tax is on the goods), so prices, discounts
+    and the coupon stay as they were when the order was placed, and the fee comes
+    from the shipping rules in force now. A fee given with the order (a clerk's or a
+    channel's) is kept. Then:
+
+    - nothing charged yet (unpaid, or cash on delivery to collect): the new fee and
+      total are applied;
+    - paid: what was charged does not change; the difference is recorded for staff
+      to collect or refund;
+    - priced by a marketplace: its prices stay; our own price for the new province
+      and the difference to the platform's are recorded.
+
+    Each case writes a ``repricing`` entry into ``price_explanation`` and an event on
+    the timeline. Returns the entry, or None when the fee came out the same (or the
+    order has no explanation to redo).
+    """
+    why = dict(order.price_explanation or {})
+    if not why.get("lines"):
+        return None
+    rules = rules_current()
+    entry = {
+        "at": timezone.now().isoformat(),
+        "province_from": province_from,
+        "province_to": order.province,
+    }
+    if why.get("priced_by_channel"):
+        own = _own_quote(
+            rules,
+            channel=order.channel,
+            customer=order.customer,
+            lines=[PriceLine(q.product, q.quantity) for q in _stored_quotes(order)],
+            province=order.province,
+            at=order.placed_at,
+            coupon_code="",
+            given_fee=ZERO,
+            carrier_id=None,
+        )
+        before = (why.get("own_price") or {}).get("total")
+        if before is not None and Decimal(before) == money(own.total):
+            return None
+        why["own_price"] = _own_price_entry(own, order.total)
+        entry.update(
+            shipping_fee_from=_s(order.shipping_fee),
+            shipping_fee_to=_s(order.shipping_fee),
+            total_from=_s(order.total),
+            total_to=_s(order.total),
+            difference=why["own_price"]["difference"],
+            applied=False,
+            held_because="priced_by_channel",
+        )
+        message = _(
+            "New province %(province)s: the platform's price is kept; our own price "
+            "would be %(own)s (difference %(difference)s, recorded, not applied)."
+        ) % {
+            "province": order.province,
+            "own": _s(own.total),
+            "difference": entry["difference"],
+        }
+    else:
+        old = why.get("shipping") or {}
+        given = Decimal(old["fee"]) if old.get("source") == "given" else ZERO
+        if given > 0:
+            return None  # a fee someone set by hand is theirs to change
+        quotes = _stored_quotes(order)
+        fee, shipping = _shipping(rules, quotes, order.province, ZERO, None)
+        free = next(
+            (p for p in why.get("promotions", []) if p["kind"] == K.FREE_SHIPPING),
+            None,
+        )
+        if free is not None and fee:
+            shipping.update(waived=_s(fee), waived_by=free["name"], fee=_s(ZERO))
+            fee = ZERO
+        if fee == order.shipping_fee:
+            return None
+        new_total = order.total - order.shipping_fee + fee
+        entry.update(
+            shipping_fee_from=_s(order.shipping_fee),
+            shipping_fee_to=_s(fee),
+            total_from=_s(order.total),
+            total_to=_s(new_total),
+            difference=_s(fee - order.shipping_fee),
+            applied=order.payment_status in _NOT_CHARGED,
+            held_because="" if order.payment_status in _NOT_CHARGED else "paid",
+        )
+        if entry["applied"]:
+            order.shipping_fee, order.total = fee, new_total
+            why["shipping"] = shipping
+            why["totals"] = {
+                **why.get("totals", {}),
+                "shipping_fee": _s(fee),
+                "total": _s(new_total),
+            }
+            message = _(
+                "Shipping recalculated for %(province)s: %(old_fee)s → %(fee)s; "
+                "total %(old_total)s → %(total)s."
+            )
+        else:
+            message = _(
+                "Shipping to %(province)s would cost %(fee)s instead of "
+                "%(old_fee)s, but the order is paid: the charge stays %(old_total)s. "
+                "Difference for staff to settle: %(difference)s."
+            )
+        message = message % {
+            "province": order.province,
+            "old_fee": entry["shipping_fee_from"],
+            "fee": entry["shipping_fee_to"],
+            "old_total": entry["total_from"],
+            "total": entry["total_to"],
+            "difference": entry["difference"],
+        }
+    why["repricing"] = [*why.get("repricing", []), entry]
+    order.price_explanation = why
+    order.save(
+        update_fields=["shipping_fee", "total", "price_explanation", "updated_at"]
+    )
+    order_event_record(
+        order=order,
+        kind=OrderEvent.Kind.CORRECTION,
+        actor=actor,
+        message=message,
+        data={"repricing": entry},
+    )
+    return entry

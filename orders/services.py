@@ -35,7 +35,13 @@ from orders.models import (
     WebhookReceipt,
 )
 from orders.phones import phone_is_valid, phone_normalise
-from orders.pricing import PriceLine, coupon_redeem, coupon_release, order_price
+from orders.pricing import (
+    PriceLine,
+    coupon_redeem,
+    coupon_release,
+    order_price,
+    order_shipping_reprice,
+)
 from orders.selectors import routing_rule_for_order, token_digest
 from orders.validation import order_problems, problem_message
 from tracking.notifications import notification_queue_for_order
@@ -394,6 +400,11 @@ def order_correct(*, order: Order, changes: dict, actor: Actor) -> Order:
                 )
             },
             data={"changes": changed},
+        )
+    if "province" in changed:
+        # Shipping is priced by province: same transaction, same lock.
+        order_shipping_reprice(
+            order=order, province_from=changed["province"]["from"], actor=actor
         )
     return order_process(order=order, actor=actor)
 

@@ -259,6 +259,25 @@ class OwnPriceOut(TotalsOut):
     )
 
 
+class RepricingOut(serializers.Serializer):
+    at = serializers.DateTimeField()
+    province_from = serializers.CharField()
+    province_to = serializers.CharField()
+    shipping_fee_from = _money()
+    shipping_fee_to = _money()
+    total_from = _money()
+    total_to = _money()
+    difference = _money(
+        help_text="New shipping less old (own orders), or the platform's total "
+        "less our own price (marketplace orders)."
+    )
+    applied = serializers.BooleanField(
+        help_text="False: the order was paid or priced by the platform; the "
+        "difference is recorded for staff, the charge unchanged."
+    )
+    held_because = serializers.ChoiceField(choices=["", "paid", "priced_by_channel"])
+
+
 class PriceExplanationOut(serializers.Serializer):
     rounding = serializers.CharField()
     priced_by_channel = serializers.BooleanField(
@@ -272,6 +291,11 @@ class PriceExplanationOut(serializers.Serializer):
     totals = TotalsOut()
     own_price = OwnPriceOut(
         required=False, help_text="Our own price for a marketplace order."
+    )
+    repricing = RepricingOut(
+        many=True,
+        required=False,
+        help_text="Shipping worked out again after the province was corrected.",
     )
 
 
