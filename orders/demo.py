@@ -19,7 +19,7 @@ tables directly; it touches timestamps only, never quantities or statuses.
 import random
 from collections import Counter
 from dataclasses import dataclass, field
-from datetime import timedelta
+from datetime import datetime, timedelta
 from decimal import Decimal
 
 from django.contrib.auth import get_user_model
@@ -33,7 +33,16 @@ from fulfillment.models import Carrier, Shipment
 from fulfillment.services import demo_tracking_number, fulfillment_start, shipment_ship
 from inventory.models import Product, StockLevel, StockMovement, Warehouse
 from inventory.services import stock_receive
-from orders.models import Channel, Customer, Order, OrderEvent
+from orders.models import (
+    Channel,
+    Coupon,
+    Customer,
+    Order,
+    OrderEvent,
+    Promotion,
+    ShippingRule,
+    TaxRule,
+)
 from orders.phones import phone_is_mobile
 from orders.roles import CUSTOMER_SERVICE, FINANCE, OWNER, WAREHOUSE, roles_sync
 from orders.services import (
@@ -50,6 +59,142 @@ S = Order.Status
 SEED = 2026
 DEFAULT_ORDERS = 200
 DEMO_PREFIX = "DEMO-"
+
+
+# --- Pricing rules (orders/pricing.py) ----------------------------------------
+# Keyed on their names (coupons on their codes). Prices include VAT, as in Chinese
+# retail; see the README's "Pricing" section for how they combine.
+
+K = Promotion.Kind
+
+# name, kind, priority, stackable, figures, categories, SKUs, channel codes
+PROMOTIONS = [
+    (
+        "官网App 茶叶95折",
+        K.PERCENT_OFF,
+        40,
+        True,
+        {"percent": "5"},
+        ["茶叶"],
+        [],
+        ["web", "app"],
+    ),
+    (
+        "牛轧糖 买二送一",
+        K.BUY_X_GET_Y,
+        35,
+        True,
+        {"buy_quantity": 2, "get_quantity": 1},
+        [],
+        ["SNK-NG-300"],
+        [],
+    ),
+    (
+        "杯具 满59立减10元",
+        K.AMOUNT_OFF,
+        30,
+        True,
+        {"amount": "10.00", "threshold": "59.00"},
+        ["杯具"],
+        [],
+        [],
+    ),
+    (
+        "零食 每满99减15 上不封顶",
+        K.THRESHOLD,
+        20,
+        True,
+        {"amount": "15.00", "threshold": "99.00", "repeatable": True},
+        ["零食"],
+        [],
+        [],
+    ),
+    (
+        "礼盒 满500减50（不与其他优惠同享）",
+        K.THRESHOLD,
+        20,
+        False,
+        {"amount": "50.00", "threshold": "500.00", "repeatable": False},
+        ["礼盒"],
+        [],
+        [],
+    ),
+    (
+        "全场满199包邮",
+        K.FREE_SHIPPING,
+        0,
+        True,
+        {"threshold": "199.00"},
+        [],
+        [],
+        [],
+    ),
+]
+
+# code, promotion name, kind, figures, usage limit, per customer
+COUPONS = [
+    (
+        "NEW20",
+        "新客券 满100减20",
+        K.AMOUNT_OFF,
+        {"amount": "20.00", "threshold": "100.00"},
+        1000,
+        1,
+    ),
+    (
+        "VIP50",
+        "会员券 满300减50",
+        K.THRESHOLD,
+        {"amount": "50.00", "threshold": "300.00"},
+        200,
+        2,
+    ),
+]
+
+REMOTE = ["新疆", "西藏", "青海", "内蒙古", "宁夏", "甘肃"]
+# name, provinces (empty: everywhere else), 首重 kg, fee, 续重 kg, fee, free over, remote surcharge, priority
+SHIPPING_RULES = [
+    (
+        "江浙沪皖 首重6元",
+        ["上海", "江苏", "浙江", "安徽"],
+        "1",
+        "6.00",
+        "1",
+        "2.00",
+        "99.00",
+        "0",
+        10,
+    ),
+    (
+        "华南 首重8元",
+        ["广东", "广西", "福建", "海南"],
+        "1",
+        "8.00",
+        "1",
+        "3.00",
+        "99.00",
+        "0",
+        10,
+    ),
+    (
+        "新疆西藏 首重20元",
+        ["新疆", "西藏"],
+        "1",
+        "20.00",
+        "1",
+        "12.00",
+        None,
+        "10.00",
+        10,
+    ),
+    ("全国 首重12元", [], "1", "12.00", "1", "5.00", "99.00", "8.00", 0),
+]
+
+# name, category, rate, effective from: a change of policy is a new row.
+TAX_RULES = [
+    ("增值税 16%（2018年5月起）", "", "0.1600", (2018, 5, 1)),
+    ("增值税 13%（2019年4月起）", "", "0.1300", (2019, 4, 1)),
+]
 
 # --- Reference data ---------------------------------------------------------
 
@@ -722,6 +867,125 @@ def reference_seed(report: SeedReport) -> None:
         report.created["channels"] += created
 
 
+def pricing_seed(report: SeedReport, *, products, now) -> None:
+    """Create or update the demo promotions, coupons, shipping and tax rules."""
+    channels = {c.code: c for c in Channel.objects.all()}
+    tz = timezone.get_current_timezone()
+    for name, kind, priority, stackable, figures, categories, skus, codes in PROMOTIONS:
+        promotion, created = Promotion.objects.update_or_create(
+            name=name,
+            defaults={
+                "kind": kind,
+                "priority": priority,
+                "stackable": stackable,
+                "active": True,
+                "requires_coupon": False,
+                "categories": categories,
+                **_figures(figures),
+            },
+        )
+        promotion.products.set([products[sku] for sku in skus])
+        promotion.channels.set([channels[code] for code in codes])
+        report.created["promotions"] += created
+    # A sale with a validity window: 双十二 (December 10–12) of the current year.
+    year = timezone.localtime(now).year
+    promotion, created = Promotion.objects.update_or_create(
+        name="双十二 杯具88折",
+        defaults={
+            "kind": K.PERCENT_OFF,
+            "priority": 50,
+            "stackable": True,
+            "active": True,
+            "requires_coupon": False,
+            "categories": ["杯具"],
+            "valid_from": datetime(year, 12, 10, tzinfo=tz),
+            "valid_until": datetime(year, 12, 13, tzinfo=tz),
+            **_figures({"percent": "12"}),
+        },
+    )
+    report.created["promotions"] += created
+    for code, name, kind, figures, limit, per_customer in COUPONS:
+        promotion, created = Promotion.objects.update_or_create(
+            name=name,
+            defaults={
+                "kind": kind,
+                "priority": 10,
+                "stackable": True,
+                "active": True,
+                "requires_coupon": True,
+                **_figures(figures),
+            },
+        )
+        report.created["promotions"] += created
+        _coupon, created = Coupon.objects.update_or_create(
+            code=code,
+            defaults={
+                "promotion": promotion,
+                "usage_limit": limit,
+                "per_customer_limit": per_customer,
+                "active": True,
+            },
+        )
+        report.created["coupons"] += created
+    for (
+        name,
+        provinces,
+        first_kg,
+        first_fee,
+        step_kg,
+        step_fee,
+        free_over,
+        surcharge,
+        priority,
+    ) in SHIPPING_RULES:
+        _rule, created = ShippingRule.objects.update_or_create(
+            name=name,
+            defaults={
+                "carrier": None,
+                "provinces": provinces,
+                "first_weight_kg": Decimal(first_kg),
+                "first_fee": Decimal(first_fee),
+                "additional_weight_kg": Decimal(step_kg),
+                "additional_fee": Decimal(step_fee),
+                "free_over": Decimal(free_over) if free_over else None,
+                "remote_provinces": REMOTE if Decimal(surcharge) else [],
+                "remote_surcharge": Decimal(surcharge),
+                "priority": priority,
+                "active": True,
+            },
+        )
+        report.created["shipping rules"] += created
+    for name, category, rate, (year, month, day) in TAX_RULES:
+        _rule, created = TaxRule.objects.update_or_create(
+            name=name,
+            defaults={
+                "category": category,
+                "rate": Decimal(rate),
+                "effective_from": datetime(year, month, day, tzinfo=tz),
+            },
+        )
+        report.created["tax rules"] += created
+
+
+def _figures(figures: dict) -> dict:
+    """Return a promotion's figures with every other figure cleared (a re-seed may change kind)."""
+    blank = {
+        "percent": None,
+        "amount": None,
+        "threshold": None,
+        "repeatable": False,
+        "buy_quantity": None,
+        "get_quantity": None,
+    }
+    return {
+        **blank,
+        **{
+            key: Decimal(value) if isinstance(value, str) else value
+            for key, value in figures.items()
+        },
+    }
+
+
 def staff_seed(report: SeedReport, *, reset_passwords=False) -> dict:
     """Create one staff login per role; passwords are set only on creation or on reset."""
     roles_sync()
@@ -834,7 +1098,8 @@ def _order_input(plan, channel, products, placed_at) -> OrderInput:
         address=address,
         external_id=plan.external_id,
         buyer_note=plan.note,
-        shipping_fee=Decimal("0") if marketplace or subtotal >= 99 else Decimal("8.00"),
+        # Our own channels' shipping comes from the shipping rules (pricing_seed).
+        shipping_fee=Decimal("0"),
         discount_total=plan.discount if marketplace and subtotal > 30 else Decimal("0"),
         placed_at=placed_at,
     )
@@ -996,6 +1261,7 @@ def demo_seed(
     reference_seed(report)
     users = staff_seed(report, reset_passwords=reset_passwords)
     products = catalogue_seed(report, received_at=now - timedelta(days=31))
+    pricing_seed(report, products=products, now=now)
     orders_seed(
         report,
         plans=order_plans(orders),

@@ -8,7 +8,16 @@ from billing.models import Payment
 from fulfillment.models import Carrier, Shipment
 from inventory.models import Product, Reservation, StockLevel, StockMovement
 from orders.demo import UNREACHABLE
-from orders.models import Channel, Customer, Order, OrderEvent
+from orders.models import (
+    Channel,
+    Coupon,
+    Customer,
+    Order,
+    OrderEvent,
+    Promotion,
+    ShippingRule,
+    TaxRule,
+)
 from tracking.models import Notification, TrackingEvent
 
 ORDERS = 45
@@ -26,6 +35,10 @@ MODELS = [
     Shipment,
     TrackingEvent,
     Notification,
+    Promotion,
+    Coupon,
+    ShippingRule,
+    TaxRule,
     get_user_model(),
 ]
 
@@ -47,6 +60,33 @@ def test_seed_demo_twice_creates_nothing_new(db):
     assert first["Order"] == ORDERS
     assert first["Product"] == 31
     assert first["Carrier"] == 9
+
+
+def test_seed_demo_has_every_kind_of_pricing_rule(db):
+    _seed()
+
+    assert set(Promotion.objects.values_list("kind", flat=True)) == set(
+        Promotion.Kind.values
+    )
+    assert Promotion.objects.filter(kind="threshold", repeatable=True).exists()
+    assert Promotion.objects.filter(valid_from__isnull=False).exists()
+    assert Promotion.objects.filter(stackable=False).exists()
+    assert Coupon.objects.count() == 2
+    assert ShippingRule.objects.filter(remote_surcharge__gt=0).exists()
+    assert ShippingRule.objects.exclude(provinces=[]).count() >= 2
+    assert TaxRule.objects.count() == 2
+
+
+def test_seed_demo_orders_are_priced_by_the_rules(db):
+    _seed()
+
+    own = Order.objects.exclude(channel__kind=Channel.Kind.MARKETPLACE)
+    explanations = [order.price_explanation for order in own]
+    assert any(why["promotions"] for why in explanations)
+    assert any(why["shipping"]["source"] == "rule" for why in explanations)
+    assert all(why["tax"]["rules"] for why in explanations)
+    for order in own:
+        assert order.total == order.subtotal - order.discount_total + order.shipping_fee
 
 
 def test_seed_demo_fills_every_reachable_status(db):
