@@ -10,7 +10,7 @@ from django.utils.translation import gettext as _
 
 from fulfillment.exceptions import ShipmentError
 from fulfillment.models import Carrier, Shipment, ShipmentLine
-from inventory.services import stock_consume_for_shipment
+from inventory.services import Demand, stock_consume_for_shipment, stock_reserve
 from orders.events import Actor, actor_fields, order_event_record
 from orders.exceptions import InvalidTransition
 from orders.lifecycle import order_lock, order_transition
@@ -205,7 +205,12 @@ def order_shipping_status_refresh(*, order: Order, actor: Actor) -> Order:
     """
     order = order_lock(order)
     ordered = sum(line.quantity for line in order.lines.all())
-    parcels = list(order.shipments.exclude(status=Shipment.Status.CANCELLED))
+    # A replaced parcel (lost or returned) is counted by its replacement instead.
+    parcels = list(
+        order.shipments.exclude(
+            status__in=(Shipment.Status.CANCELLED, Shipment.Status.REPLACED)
+        )
+    )
     left = [
         p
         for p in parcels
@@ -226,3 +231,98 @@ def order_shipping_status_refresh(*, order: Order, actor: Actor) -> Order:
     if target == S.DELIVERED and order.status != S.SHIPPED:
         order = order_transition(order=order, to_status=S.SHIPPED, actor=actor)
     return order_transition(order=order, to_status=target, actor=actor)
+
+
+@transaction.atomic
+def shipment_replace(
+    *, shipment: Shipment, actor: Actor, reason: str = ""
+) -> list[Shipment]:
+    """Send a lost or returned parcel's goods again: stock reserved anew, new parcels to pick.
+
+    The old parcel becomes ``replaced`` and no longer counts towards the order's
+    shipping status; its replacement is shipped like any parcel. Every shortage is
+    reported at once and nothing is changed when stock is short.
+    """
+    shipment = (
+        Shipment.objects.select_for_update(of=("self",))
+        .select_related("order")
+        .get(pk=shipment.pk)
+    )
+    if shipment.status != Shipment.Status.SHIPPED:
+        raise ShipmentError(
+            _("Only a parcel that has left and not been delivered can be replaced.")
+        )
+    order = order_lock(shipment.order)
+    if order.reservations.exists():
+        raise ShipmentError(
+            _(
+                "The order still holds reserved stock; ship or release it before"
+                " sending a replacement."
+            )
+        )
+    units: dict[int, int] = defaultdict(int)
+    lines_by_product = defaultdict(list)
+    for line in shipment.lines.select_related("order_line"):
+        units[line.order_line.product_id] += line.quantity
+        lines_by_product[line.order_line.product_id].append(line)
+    shortages = stock_reserve(
+        demands=[Demand(order=order, units=dict(units))], actor=actor
+    )[order.pk]
+    if shortages:
+        raise ShipmentError(
+            _("Not enough stock to send the parcel again: %(items)s")
+            % {
+                "items": ", ".join(
+                    _("%(sku)s short by %(missing)d")
+                    % {"sku": s.sku, "missing": s.missing}
+                    for s in shortages
+                )
+            }
+        )
+    per_warehouse: dict[int, dict[int, int]] = defaultdict(dict)
+    warehouses = {}
+    for reservation in order.reservations.select_related("warehouse"):
+        per_warehouse[reservation.warehouse_id][reservation.product_id] = (
+            reservation.quantity
+        )
+        warehouses[reservation.warehouse_id] = reservation.warehouse
+    replacements = []
+    for warehouse_id, quantities in per_warehouse.items():
+        replacement = Shipment.objects.create(
+            order=order, warehouse=warehouses[warehouse_id]
+        )
+        new_lines = []
+        for product_id, quantity in quantities.items():
+            for old in lines_by_product[product_id]:
+                step = min(old.quantity, quantity)
+                if step > 0:
+                    new_lines.append(
+                        ShipmentLine(
+                            shipment=replacement,
+                            order_line_id=old.order_line_id,
+                            quantity=step,
+                        )
+                    )
+                    quantity -= step
+        ShipmentLine.objects.bulk_create(new_lines)
+        replacements.append(replacement)
+    shipment.status = Shipment.Status.REPLACED
+    shipment.save(update_fields=["status"])
+    order_event_record(
+        order=order,
+        kind=OrderEvent.Kind.SHIPMENT,
+        actor=actor,
+        message=_(
+            "Parcel %(parcel)s replaced by %(new)s, to be picked and shipped again."
+        )
+        % {
+            "parcel": shipment.tracking_number,
+            "new": ", ".join(f"#{r.pk}" for r in replacements),
+        },
+        data={
+            "shipment": shipment.pk,
+            "replacements": [r.pk for r in replacements],
+            "reason": reason,
+        },
+    )
+    return replacements

@@ -446,7 +446,8 @@ def order_actions(order: Order, user, *, shipments=()) -> list[OrderAction]:
                 reverse("console:order_reallocate", args=[number]),
             )
         )
-    if order.status in (S.IN_FULFILLMENT, S.PARTIALLY_SHIPPED) and _may(
+    # A shipped order has open parcels only when a lost one is being replaced.
+    if order.status in (S.IN_FULFILLMENT, S.PARTIALLY_SHIPPED, S.SHIPPED) and _may(
         user, "fulfillment.change_shipment"
     ):
         actions += [

@@ -33,6 +33,13 @@ SUBJECTS = {
     "delivered": _("Order %(number)s has been delivered"),
     "order_cancelled": _("Order %(number)s has been cancelled"),
     "backorder_filled": _("Order %(number)s is back in stock"),
+    "delayed": _("Order %(number)s is delayed"),
+    "parcel_exception": _("A problem with the parcel of order %(number)s"),
+    "return_requested": _("Return request for order %(number)s received"),
+    "return_approved": _("Your return for order %(number)s is approved"),
+    "return_rejected": _("Your return for order %(number)s"),
+    "return_completed": _("Your return for order %(number)s is complete"),
+    "refund_paid": _("Refund sent for order %(number)s"),
 }
 
 
@@ -84,6 +91,26 @@ def notification_queue_for_order(
             lambda: [notification_send.delay(i) for i in ids], robust=True
         )
     return created
+
+
+def notify_delayed(*, shipment, exception) -> list:
+    """Tell the customer their parcel is late (once per exception)."""
+    return notification_queue_for_order(
+        order=shipment.order,
+        template="delayed",
+        key=f"exception-{exception.pk}",
+        extra={"tracking_number": shipment.tracking_number},
+    )
+
+
+def notify_exception(*, shipment, exception) -> list:
+    """Tell the customer of a failed attempt, a return or a lost parcel (once per kind)."""
+    return notification_queue_for_order(
+        order=shipment.order,
+        template="parcel_exception",
+        key=f"exception-{exception.pk}-{exception.kind}",
+        extra={"tracking_number": shipment.tracking_number, "kind": exception.kind},
+    )
 
 
 def notification_render(notification: Notification) -> tuple[str, str]:

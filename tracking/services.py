@@ -19,6 +19,7 @@ from tracking.adapters import kuaidi100
 from tracking.adapters.carriers import ProviderError
 from tracking.models import ParcelWatch, ProviderReceipt, TrackingEvent, TrackingStatus
 from tracking.notifications import notification_queue_for_order
+from tracking.parcel_exceptions import parcel_exception_refresh
 from tracking.providers import kuaidi100_client, provider_for, tracking_fetch
 
 # Scans the customer hears about, with the template that tells them.
@@ -39,17 +40,24 @@ def tracking_event_record(
     location: str = "",
     source: str = TrackingEvent.Source.MANUAL,
     raw=None,
+    check_exceptions: bool = True,
 ) -> TrackingEvent | None:
     """Store one scan (once, however often it arrives) and move parcel and order along.
 
     Returns the new event, or None when the same scan was already stored.
+    ``check_exceptions=False`` leaves the delay/loss check to the caller (a batch of
+    scans is checked once, after the last).
     """
     shipment = (
         Shipment.objects.select_for_update(of=("self",))
         .select_related("order")
         .get(pk=shipment.pk)
     )
-    if shipment.status not in (Shipment.Status.SHIPPED, Shipment.Status.DELIVERED):
+    if shipment.status not in (
+        Shipment.Status.SHIPPED,
+        Shipment.Status.DELIVERED,
+        Shipment.Status.REPLACED,  # a lost parcel may turn up after all
+    ):
         raise OrderError(_("Scans can only be recorded for a parcel that has shipped."))
     if status not in TrackingStatus.values:
         raise OrderError(_("Unknown tracking status: %(status)s") % {"status": status})
@@ -79,10 +87,15 @@ def tracking_event_record(
         message=f"{shipment.tracking_number}: {event.description}",
         data={"shipment": shipment.pk, "status": status, "location": event.location},
     )
-    if status == TrackingStatus.DELIVERED:
+    if (
+        status == TrackingStatus.DELIVERED
+        and shipment.status != Shipment.Status.REPLACED
+    ):
         shipment_mark_delivered(
             shipment=shipment, actor=actor, delivered_at=occurred_at
         )
+    if check_exceptions:
+        parcel_exception_refresh(shipment=shipment)
     if status in NOTIFY_ON:
         notification_queue_for_order(
             order=shipment.order,
@@ -147,10 +160,13 @@ def tracking_result_apply(*, shipment: Shipment, result, provider: str) -> int:
                 source=provider,
                 raw=scan.raw,
                 actor=f"carrier:{provider}",
+                check_exceptions=False,
             )
         except OrderError:  # the parcel was cancelled or is not out yet
             break
         stored += event is not None
+    if stored:
+        parcel_exception_refresh(shipment=shipment)
     return stored
 
 

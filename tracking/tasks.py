@@ -6,7 +6,7 @@ from celery import shared_task
 from django.conf import settings
 from django.db import OperationalError
 
-from tracking import notifications, services
+from tracking import notifications, parcel_exceptions, services
 from tracking.adapters.carriers import ProviderError
 
 logger = logging.getLogger(__name__)
@@ -71,3 +71,16 @@ def tracking_poll_due():
 )
 def parcel_subscribe_task(self, watch_id: int):
     services.parcel_subscribe(watch_id=watch_id)
+
+
+@shared_task
+def parcel_exceptions_detect_task():
+    """Beat: flag late and lost parcels, clear the flags new scans answered."""
+    result = parcel_exceptions.parcel_exceptions_detect()
+    return {"checked": result.checked, "flagged": result.flagged}
+
+
+@shared_task
+def transit_standards_learn_task():
+    """Beat: learn each route's transit-time standard from the shop's deliveries."""
+    return parcel_exceptions.transit_standards_learn()

@@ -169,6 +169,15 @@ CELERY_BEAT_SCHEDULE = {
         "task": "inventory.tasks.backorders_sweep",
         "schedule": 600.0,
     },
+    # Flags late and lost parcels, and clears flags a new scan has answered.
+    "parcel-exceptions-detect": {
+        "task": "tracking.tasks.parcel_exceptions_detect_task",
+        "schedule": env.float("PARCEL_EXCEPTIONS_BEAT_SECONDS", default=900.0),
+    },
+    "transit-standards-learn": {
+        "task": "tracking.tasks.transit_standards_learn_task",
+        "schedule": 6 * 3600.0,
+    },
 }
 
 # Notifications stuck in the outbox for this long are sent again by the
@@ -242,6 +251,23 @@ TRACKING_POLL_BATCH = env.int("TRACKING_POLL_BATCH", default=50)
 TRACKING_POLL_SPACING_SECONDS = env.float("TRACKING_POLL_SPACING_SECONDS", default=0.5)
 # The demo carrier's clock: 60 makes its hours minutes.
 DEMO_CARRIER_TIME_SCALE = env.float("DEMO_CARRIER_TIME_SCALE", default=60.0)
+
+# --- Delays and lost parcels (see tracking/parcel_exceptions.py) ------------------
+# Hours in transit when no standard is known for the carrier and route.
+TRANSIT_STANDARD_DEFAULT_HOURS = env.int("TRANSIT_STANDARD_DEFAULT_HOURS", default=72)
+# Standards are learned per carrier and route once this many parcels were delivered
+# on it (within TRANSIT_LEARN_DAYS), at this percentile of their transit times.
+TRANSIT_LEARN_MIN_PARCELS = env.int("TRANSIT_LEARN_MIN_PARCELS", default=20)
+TRANSIT_LEARN_PERCENTILE = env.int("TRANSIT_LEARN_PERCENTILE", default=90)
+TRANSIT_LEARN_DAYS = env.int("TRANSIT_LEARN_DAYS", default=180)
+# A parcel with no scan for this many hours is delayed, even within its standard.
+PARCEL_DELAY_NO_SCAN_HOURS = env.int("PARCEL_DELAY_NO_SCAN_HOURS", default=48)
+# ...and probably lost after this many days without a scan,
+PARCEL_LOST_NO_SCAN_DAYS = env.int("PARCEL_LOST_NO_SCAN_DAYS", default=7)
+# ...or this many hours past the time its standard gives.
+PARCEL_LOST_PAST_ESTIMATE_HOURS = env.int(
+    "PARCEL_LOST_PAST_ESTIMATE_HOURS", default=120
+)
 
 # --- Customer status page -------------------------------------------------
 # Lookups (order number + phone) one client address may try per window;
