@@ -45,3 +45,15 @@ class CodCollectionForm(forms.Form):
     @classmethod
     def for_order(cls, order, **kwargs):
         return cls(initial={"amount": order.total}, **kwargs)
+
+
+class RefundRejectForm(forms.Form):
+    note = forms.CharField(label=_("Why not"), max_length=300)
+
+
+class RefundPaidForm(forms.Form):
+    reference = forms.CharField(
+        label=_("Reference"),
+        max_length=100,
+        help_text=_("Transaction number of the money sent back."),
+    )

@@ -1,6 +1,8 @@
+from decimal import Decimal
+
 from django.conf import settings
 from django.db import models
-from django.db.models import Q
+from django.db.models import F, Q
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
@@ -65,3 +67,132 @@ class Payment(models.Model):
 
     def __str__(self):
         return f"{self.get_method_display()} {self.amount}"
+
+
+class Refund(models.Model):
+    """Money to give back for an order: requested by a return, a lost parcel, or staff.
+
+    Finance approves it and marks it paid with the provider's reference; paying it
+    through Alipay or WeChat Pay is a later step.
+    """
+
+    class Source(models.TextChoices):
+        RETURN = "return", _("Return")
+        LOST_PARCEL = "lost_parcel", _("Lost parcel")
+        GOODWILL = "goodwill", _("Goodwill")
+        CANCELLATION = "cancellation", _("Cancellation")
+
+    class Status(models.TextChoices):
+        REQUESTED = "requested", _("Requested")
+        APPROVED = "approved", _("Approved")
+        PAID = "paid", _("Paid")
+        REJECTED = "rejected", _("Rejected")
+
+    order = models.ForeignKey(
+        "orders.Order",
+        on_delete=models.PROTECT,
+        related_name="refunds",
+        verbose_name=_("order"),
+    )
+    # The whole sum to pay back, shipping included.
+    amount = models.DecimalField(_("amount"), **MONEY)
+    shipping_amount = models.DecimalField(
+        _("of which shipping"), **MONEY, default=Decimal("0")
+    )
+    reason = models.CharField(_("reason"), max_length=300, blank=True)
+    source = models.CharField(_("source"), max_length=16, choices=Source.choices)
+    # What asked for it, as "<kind>:<id>" (e.g. "return:12", "shipment:7"), so the
+    # same return or lost parcel is refunded once.
+    source_ref = models.CharField(_("source reference"), max_length=64, blank=True)
+    status = models.CharField(
+        _("status"), max_length=16, choices=Status.choices, default=Status.REQUESTED
+    )
+    provider_reference = models.CharField(
+        _("payment reference"), max_length=100, blank=True
+    )
+    note = models.CharField(_("note"), max_length=300, blank=True)
+    requested_at = models.DateTimeField(_("requested at"), default=timezone.now)
+    requested_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="+",
+        verbose_name=_("requested by"),
+    )
+    requested_by_label = models.CharField(_("requested by"), max_length=64, blank=True)
+    decided_at = models.DateTimeField(_("decided at"), null=True, blank=True)
+    decided_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="+",
+        verbose_name=_("decided by"),
+    )
+    paid_at = models.DateTimeField(_("paid at"), null=True, blank=True)
+    paid_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="+",
+        verbose_name=_("paid by"),
+    )
+
+    class Meta:
+        verbose_name = _("refund")
+        verbose_name_plural = _("refunds")
+        ordering = ["requested_at", "id"]
+        permissions = [("approve_refund", _("Can approve and pay refunds"))]
+        constraints = [
+            models.CheckConstraint(
+                condition=Q(amount__gt=0)
+                & Q(shipping_amount__gte=0)
+                & Q(shipping_amount__lte=F("amount")),
+                name="refund_amount_positive",
+            ),
+            models.CheckConstraint(
+                condition=~Q(status="paid") | ~Q(provider_reference=""),
+                name="refund_paid_has_reference",
+            ),
+            # One live refund per return or lost parcel; a rejected one may be asked again.
+            models.UniqueConstraint(
+                fields=["source", "source_ref"],
+                condition=~Q(source_ref="") & ~Q(status="rejected"),
+                name="refund_source_once",
+            ),
+        ]
+
+    def __str__(self):
+        return f"{self.get_source_display()} {self.amount}"
+
+
+class RefundLine(models.Model):
+    """Units of one order line that a refund pays back, and what they are worth."""
+
+    refund = models.ForeignKey(
+        Refund, on_delete=models.CASCADE, related_name="lines", verbose_name=_("refund")
+    )
+    order_line = models.ForeignKey(
+        "orders.OrderLine",
+        on_delete=models.PROTECT,
+        related_name="refund_lines",
+        verbose_name=_("order line"),
+    )
+    quantity = models.PositiveIntegerField(_("quantity"))
+    amount = models.DecimalField(_("amount"), **MONEY)
+
+    class Meta:
+        verbose_name = _("refund line")
+        verbose_name_plural = _("refund lines")
+        ordering = ["id"]
+        constraints = [
+            models.CheckConstraint(
+                condition=Q(quantity__gt=0) & Q(amount__gte=0),
+                name="refund_line_positive",
+            ),
+        ]
+
+    def __str__(self):
+        return f"{self.order_line.sku} × {self.quantity}"

@@ -1,8 +1,10 @@
 """Reads of payments, shaped for the console pages that show them."""
 
-from django.db.models import QuerySet
+from decimal import Decimal
 
-from billing.models import Payment
+from django.db.models import QuerySet, Sum
+
+from billing.models import Payment, Refund
 
 
 def payments_for_order(order) -> QuerySet[Payment]:
@@ -12,3 +14,45 @@ def payments_for_order(order) -> QuerySet[Payment]:
         .select_related("confirmed_by")
         .order_by("confirmed_at", "id")
     )
+
+
+CENT = Decimal("0.01")
+
+
+def paid_total(order) -> Decimal:
+    """Return the money confirmed as received for the order."""
+    total = Payment.objects.filter(
+        order=order, status=Payment.Status.CONFIRMED
+    ).aggregate(total=Sum("amount"))["total"]
+    return (total or Decimal("0")).quantize(CENT)  # SQLite sums lose the scale
+
+
+def refunds_total(order) -> Decimal:
+    """Return what is refunded or on its way back (every refund not rejected)."""
+    total = (
+        Refund.objects.filter(order=order)
+        .exclude(status=Refund.Status.REJECTED)
+        .aggregate(total=Sum("amount"))["total"]
+    )
+    return (total or Decimal("0")).quantize(CENT)
+
+
+def refundable_amount(order) -> Decimal:
+    """Return what can still be refunded: paid minus refunds not rejected."""
+    return max(paid_total(order) - refunds_total(order), Decimal("0.00"))
+
+
+def refunds_for_order(order) -> QuerySet[Refund]:
+    """Return the order's refunds, oldest first, with their lines and who handled them."""
+    return (
+        Refund.objects.filter(order=order)
+        .select_related("requested_by", "decided_by", "paid_by")
+        .prefetch_related("lines__order_line")
+        .order_by("requested_at", "id")
+    )
+
+
+def refunds_list(*, status: str = "") -> QuerySet[Refund]:
+    """Return refunds for finance's list, newest first, optionally of one status."""
+    qs = Refund.objects.select_related("order").order_by("-requested_at", "-id")
+    return qs.filter(status=status) if status else qs

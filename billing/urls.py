@@ -10,4 +10,15 @@ urlpatterns = [
         name="confirm",
     ),
     path("orders/<str:number>/cod/", views.CodCollectionView.as_view(), name="cod"),
+    path(
+        "refunds/<int:pk>/approve/",
+        views.RefundApproveView.as_view(),
+        name="refund_approve",
+    ),
+    path(
+        "refunds/<int:pk>/reject/",
+        views.RefundRejectView.as_view(),
+        name="refund_reject",
+    ),
+    path("refunds/<int:pk>/paid/", views.RefundPaidView.as_view(), name="refund_paid"),
 ]

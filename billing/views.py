@@ -1,4 +1,4 @@
-"""Console actions that record money: prepaid payments and cash on delivery."""
+"""Console actions that record money: prepaid payments, cash on delivery, refunds."""
 
 from django.contrib import messages
 from django.contrib.auth.mixins import LoginRequiredMixin, PermissionRequiredMixin
@@ -6,8 +6,20 @@ from django.shortcuts import get_object_or_404, redirect
 from django.utils.translation import gettext as _
 from django.views import View
 
-from billing.forms import CodCollectionForm, PaymentConfirmForm
-from billing.services import cod_collection_record, payment_confirm
+from billing.forms import (
+    CodCollectionForm,
+    PaymentConfirmForm,
+    RefundPaidForm,
+    RefundRejectForm,
+)
+from billing.models import Refund
+from billing.services import (
+    cod_collection_record,
+    payment_confirm,
+    refund_approve,
+    refund_mark_paid,
+    refund_reject,
+)
 from orders.exceptions import OrderError
 from orders.forms import form_errors_text
 from orders.models import Order
@@ -54,3 +66,52 @@ class CodCollectionView(OrderPaymentView):
 
     def record(self, order, data):
         return cod_collection_record(order=order, actor=self.request.user, **data)
+
+
+class RefundActionView(LoginRequiredMixin, PermissionRequiredMixin, View):
+    """POST only: move a refund on (approve, reject, paid), go back to its order."""
+
+    permission_required = "billing.approve_refund"
+    http_method_names = ["post"]
+    form_class = None
+
+    def post(self, request, pk):
+        refund = get_object_or_404(Refund.objects.select_related("order"), pk=pk)
+        form = self.form_class(request.POST) if self.form_class else None
+        if form is not None and not form.is_valid():
+            messages.error(request, form_errors_text(form))
+            return redirect(refund.order)
+        try:
+            text = self.perform(refund, form.cleaned_data if form else {})
+        except OrderError as error:
+            messages.error(request, str(error))
+        else:
+            messages.success(request, text)
+        return redirect(refund.order)
+
+    def perform(self, refund, data):
+        raise NotImplementedError
+
+
+class RefundApproveView(RefundActionView):
+    def perform(self, refund, data):
+        refund_approve(refund=refund, actor=self.request.user)
+        return _("Refund of ¥%(amount)s approved.") % {"amount": refund.amount}
+
+
+class RefundRejectView(RefundActionView):
+    form_class = RefundRejectForm
+
+    def perform(self, refund, data):
+        refund_reject(refund=refund, actor=self.request.user, note=data["note"])
+        return _("Refund of ¥%(amount)s rejected.") % {"amount": refund.amount}
+
+
+class RefundPaidView(RefundActionView):
+    form_class = RefundPaidForm
+
+    def perform(self, refund, data):
+        refund_mark_paid(
+            refund=refund, reference=data["reference"], actor=self.request.user
+        )
+        return _("Refund of ¥%(amount)s marked paid.") % {"amount": refund.amount}

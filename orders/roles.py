@@ -23,6 +23,7 @@ ROLES: dict[str, list[str]] = {
         "tracking.add_trackingevent",
         "tracking.view_notification",
         "billing.view_payment",
+        "billing.view_refund",
     ],
     gettext_noop("仓库"): [
         "orders.view_order",
@@ -45,6 +46,8 @@ ROLES: dict[str, list[str]] = {
         "billing.view_payment",
         "billing.add_payment",
         "billing.confirm_payment",
+        "billing.view_refund",
+        "billing.approve_refund",
         "fulfillment.view_shipment",
     ],
 }

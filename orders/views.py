@@ -11,7 +11,7 @@ from django.views import View
 from django.views.generic import ListView, TemplateView
 
 from billing.forms import CodCollectionForm, PaymentConfirmForm
-from billing.selectors import payments_for_order
+from billing.selectors import payments_for_order, refunds_for_order
 from fulfillment.forms import ShipmentShipForm
 from fulfillment.selectors import shipments_for_order
 from inventory.selectors import products_search
@@ -133,6 +133,8 @@ class OrderDetailView(ConsoleView, TemplateView):
             order=order,
             shipments=shipments,
             payments=payments_for_order(order),
+            refunds=refunds_for_order(order),
+            can_approve_refund=self.request.user.has_perm("billing.approve_refund"),
             problems=order_problem_messages(order),
             actions=panels,
             **kwargs,

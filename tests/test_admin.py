@@ -1,12 +1,14 @@
 """The Django admin: every model of ours opens, ledgers stay read-only, the cancel action."""
 
+from decimal import Decimal
+
 import pytest
 from django.contrib import admin
 from django.contrib.auth import get_user_model
 from django.contrib.messages import get_messages
 from django.urls import reverse
 
-from billing.services import payment_confirm
+from billing.services import payment_confirm, refund_request
 from fulfillment.services import fulfillment_start, shipment_ship
 from inventory.models import (
     Product,
@@ -55,6 +57,14 @@ def a_row_of_everything(place_order, carrier, channel):
     """Orders in several states, so every model has at least one row."""
     waiting = place_order(quantity=2)  # reserved after payment, never shipped
     payment_confirm(order=waiting, method="alipay", amount=waiting.total, actor="t")
+    refund_request(
+        order=waiting,
+        amount=Decimal("1.00"),
+        lines=[(waiting.lines.first(), 1)],
+        reason="goodwill",
+        source="goodwill",
+        actor="t",
+    )
     shipped = place_order(payment_method="cod")
     (parcel,) = fulfillment_start(order=shipped, actor="test")
     shipment_ship(shipment=parcel, carrier=carrier, tracking_number="SF1", actor="t")
