@@ -855,3 +855,63 @@ def order_shipping_reprice(*, order: Order, province_from: str, actor) -> dict |
         data={"repricing": entry},
     )
     return entry
+
+
+# --- Totals after lines changed (backorder choices) -----------------------------------
+
+
+def order_totals_recompute(*, order: Order) -> Decimal:
+    """Work the totals out again from the order's lines as they are now; return the old total.
+
+    For a backorder's cancelled or substituted lines: each remaining line keeps its
+    price, line discount and share of the order discounts (a cancelled line's share
+    goes with it); tax is worked out again on the remaining goods at the rules in
+    force when the order was placed; shipping stays. The explanation's lines, tax
+    and totals follow, so the parts still add up to the total.
+    """
+    old_total = order.total
+    why = dict(order.price_explanation or {})
+    quotes = _stored_quotes(order)
+    # A platform's discount beyond the goods (it reduced the shipping) stays whole.
+    extra = Decimal(why.get("totals", {}).get("discount_total", "0") or "0") - sum(
+        (
+            Decimal(li["discount"]) + Decimal(li["order_discount_share"])
+            for li in why.get("lines", [])
+        ),
+        ZERO,
+    )
+    quote = Quote(
+        lines=quotes,
+        shipping_fee=order.shipping_fee,
+        tax_total=ZERO,
+        prices_include_tax=order.prices_include_tax,
+        extra_discount=max(extra, ZERO),
+    )
+    quote.tax_total, tax_info = _tax(
+        rules_current(), quotes, order.placed_at, order.prices_include_tax
+    )
+    order.subtotal = quote.subtotal
+    order.discount_total = min(
+        quote.discount_total, quote.subtotal + order.shipping_fee
+    )
+    order.tax_total = quote.tax_total
+    order.total = order.subtotal - order.discount_total + order.shipping_fee
+    if not order.prices_include_tax:
+        order.total += order.tax_total
+    if why.get("lines"):
+        why.update(lines=_explain_lines(quotes), tax=tax_info, totals=_totals(quote))
+        why["totals"].update(
+            discount_total=_s(order.discount_total), total=_s(order.total)
+        )
+        order.price_explanation = why
+    order.save(
+        update_fields=[
+            "subtotal",
+            "discount_total",
+            "tax_total",
+            "total",
+            "price_explanation",
+            "updated_at",
+        ]
+    )
+    return old_total

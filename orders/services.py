@@ -41,6 +41,7 @@ from orders.pricing import (
     coupon_release,
     order_price,
     order_shipping_reprice,
+    order_totals_recompute,
 )
 from orders.selectors import routing_rule_for_order, token_digest
 from orders.validation import order_problems, problem_message
@@ -638,19 +639,9 @@ def order_backorder_remainder_fill(*, order: Order, actor: Actor) -> int:
     return sum(f["quantity"] for f in filled)
 
 
-def _totals_recompute(order: Order, *, removed_share=Decimal("0")) -> Decimal:
+def _totals_recompute(order: Order) -> Decimal:
     """Recompute the order's totals from its lines; return the old total."""
-    old_total = order.total
-    order.subtotal = sum((line.line_total for line in order.lines.all()), Decimal("0"))
-    order.discount_total = min(
-        max(order.discount_total - removed_share, Decimal("0")),
-        order.subtotal + order.shipping_fee,
-    )
-    order.total = (
-        order.subtotal - order.discount_total + order.shipping_fee + order.tax_total
-    )
-    order.save(update_fields=["subtotal", "discount_total", "total", "updated_at"])
-    return old_total
+    return order_totals_recompute(order=order)
 
 
 @transaction.atomic
@@ -709,13 +700,12 @@ def order_backorder_cancel_lines(*, order: Order, actor: Actor) -> Order:
         raise OrderError(
             _("Every line is short: cancel the order instead of its lines.")
         )
-    share = sum((line.order_discount_share for line in removing), Decimal("0"))
     removed = [
         {"sku": line.sku, "quantity": line.quantity, "line_total": str(line.line_total)}
         for line in removing
     ]
     OrderLine.objects.filter(pk__in=[line.pk for line in removing]).delete()
-    old_total = _totals_recompute(order, removed_share=share)
+    old_total = _totals_recompute(order)
     refund = old_total - order.total
     message = _("Short lines cancelled: %(skus)s. New total %(total)s.") % {
         "skus": ", ".join(r["sku"] for r in removed),
