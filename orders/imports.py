@@ -11,18 +11,20 @@ rows land. Importing the same file again finds every order unchanged.
 
 import hashlib
 import logging
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from dataclasses import fields as dataclass_fields
 from decimal import Decimal
 
-from django.db import IntegrityError, transaction
+from django.conf import settings
+from django.db import IntegrityError, connections, router, transaction
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
 from billing.models import Payment
 from billing.services import payment_confirm, payments_record_marketplace
 from config.bulk import bulk_insert
+from config.processes import pool_map
 from inventory.models import Product
 from orders.adapters.marketplace_files import MarketplaceFileError, row_estimate
 from orders.adapters.marketplaces import (
@@ -94,6 +96,18 @@ def rejection_message(rejection: ImportRejection) -> str:
 class _Chunk:
     records: list[MarketplaceOrder] = field(default_factory=list)
     rejections: list[ImportRejection] = field(default_factory=list)
+    rows_done: int = 0  # rows of the file read up to the end of this chunk
+
+
+@dataclass
+class ChunkCounts:
+    """What taking one chunk did."""
+
+    rows_done: int
+    created: int = 0
+    updated: int = 0
+    unchanged: int = 0
+    rejected: int = 0  # rows
 
 
 @transaction.atomic
@@ -141,7 +155,19 @@ def import_batch_run(
         return _finish(batch, status=ImportBatch.Status.FAILED, error=str(exc))
     if not batch.platform:
         batch.platform = stream.platform
-    importer = _Importer(batch)
+    chunks = _chunks(stream, batch)
+    for counts in import_chunks_take(batch=batch, chunks=chunks):
+        _progress_add(batch, counts)
+        if progress:
+            progress(batch)
+    batch = _finish(batch, status=ImportBatch.Status.DONE)
+    if progress:
+        progress(batch)
+    return batch
+
+
+def _chunks(stream, batch):
+    """Yield the file's records in chunks of CHUNK_ORDERS orders, with rows read so far."""
     chunk = _Chunk()
     for record in stream:
         if isinstance(record, RowError):
@@ -149,15 +175,76 @@ def import_batch_run(
         else:
             chunk.records.append(record)
         if len(chunk.records) >= CHUNK_ORDERS:
-            importer.take(chunk, rows_done=stream.rows_read)
+            chunk.rows_done = stream.rows_read
+            yield chunk
             chunk = _Chunk()
-            if progress:
-                progress(batch)
-    importer.take(chunk, rows_done=stream.rows_read)
-    batch = _finish(batch, status=ImportBatch.Status.DONE)
-    if progress:
-        progress(batch)
-    return batch
+    chunk.rows_done = stream.rows_read
+    yield chunk
+
+
+def _progress_add(batch: ImportBatch, counts: ChunkCounts):
+    batch.created_count += counts.created
+    batch.updated_count += counts.updated
+    batch.unchanged_count += counts.unchanged
+    batch.rejected_count += counts.rejected
+    # Chunks taken in parallel finish in any order: rows_done only grows.
+    batch.rows_done = max(batch.rows_done, counts.rows_done)
+    batch.save(
+        update_fields=[
+            "platform",
+            "rows_done",
+            "created_count",
+            "updated_count",
+            "unchanged_count",
+            "rejected_count",
+        ]
+    )
+
+
+def import_workers() -> int:
+    """How many processes take chunks: IMPORT_WORKERS on PostgreSQL, else one.
+
+    SQLite takes one writer at a time, and a caller inside a transaction (a test) must
+    see the orders on its own connection.
+    """
+    connection = connections[router.db_for_write(Order)]
+    if connection.vendor != "postgresql" or connection.in_atomic_block:
+        return 1
+    return max(1, settings.IMPORT_WORKERS)
+
+
+def import_chunks_take(*, batch: ImportBatch, chunks) -> Iterator[ChunkCounts]:
+    """Take the chunks, in several processes when ``import_workers()`` says so.
+
+    In parallel, chunks finish in any order, so across chunks stock goes to orders
+    in the order they are taken, not strictly oldest first (within a chunk it is).
+    """
+    workers = import_workers()
+    if workers == 1:
+        importer = _Importer(batch)
+        for chunk in chunks:
+            yield importer.take(chunk)
+        return
+    yield from pool_map(
+        _worker_take,
+        chunks,
+        workers=workers,
+        start=_worker_start,
+        start_args=(batch.pk,),
+    )
+
+
+_worker_importer = None  # in a worker process: the importer of the batch it serves
+
+
+def _worker_start(batch_id: int):
+    global _worker_importer
+    batch = ImportBatch.objects.select_related("channel", "created_by").get(pk=batch_id)
+    _worker_importer = _Importer(batch)
+
+
+def _worker_take(chunk: _Chunk) -> ChunkCounts:
+    return _worker_importer.take(chunk)
 
 
 def _restart(batch: ImportBatch):
@@ -255,36 +342,26 @@ class _Importer:
             ).select_related("product")
         }
 
-    def take(self, chunk: _Chunk, *, rows_done: int):
-        batch = self.batch
+    def take(self, chunk: _Chunk) -> ChunkCounts:
+        """Create the chunk's new orders, compare the known ones; return what happened."""
+        counts = ChunkCounts(rows_done=chunk.rows_done)
         rejections = chunk.rejections
         existing = self._existing(chunk.records)
         new = [r for r in chunk.records if r.external_id not in existing]
         try:
-            created = self._create(new, rejections)
+            counts.created = self._create(new, rejections)
         except IntegrityError:
             # Another import took some of these orders meanwhile: look again.
             existing = self._existing(chunk.records)
             new = [r for r in chunk.records if r.external_id not in existing]
-            created = self._create(new, rejections)
-        batch.created_count += created
+            counts.created = self._create(new, rejections)
         for record in chunk.records:
             order = existing.get(record.external_id)
             if order is not None:
-                self._compare(order, record, rejections)
+                self._compare(order, record, rejections, counts)
         bulk_insert(ImportRejection, rejections)
-        batch.rejected_count += len({r.row for r in rejections})
-        batch.rows_done = rows_done
-        batch.save(
-            update_fields=[
-                "platform",
-                "rows_done",
-                "created_count",
-                "updated_count",
-                "unchanged_count",
-                "rejected_count",
-            ]
-        )
+        counts.rejected = len({r.row for r in rejections})
+        return counts
 
     def _existing(self, records) -> dict[str, Order]:
         ids = [r.external_id for r in records]
@@ -399,11 +476,11 @@ class _Importer:
 
     # --- orders seen before -------------------------------------------------------
 
-    def _compare(self, order: Order, record: MarketplaceOrder, rejections):
+    def _compare(self, order: Order, record: MarketplaceOrder, rejections, counts):
         fingerprint = _record_fingerprint(record)
         if order.intake_fingerprint == fingerprint:
             if order.import_batch_id != self.batch.pk:
-                self.batch.unchanged_count += 1
+                counts.unchanged += 1
             return
         try:
             changed = self._apply_changes(order, record)
@@ -418,9 +495,9 @@ class _Importer:
             return
         Order.objects.filter(pk=order.pk).update(intake_fingerprint=fingerprint)
         if changed:
-            self.batch.updated_count += 1
+            counts.updated += 1
         else:
-            self.batch.unchanged_count += 1
+            counts.unchanged += 1
 
     @transaction.atomic
     def _apply_changes(self, order: Order, record: MarketplaceOrder) -> bool:

@@ -108,6 +108,8 @@ SHOP_PRICES_INCLUDE_TAX = env.bool("SHOP_PRICES_INCLUDE_TAX", default=True)
 SHOP_NAME = env("SHOP_NAME", default="")
 # Phone numbers without a country code are read as numbers of this region.
 SHOP_PHONE_REGION = env("SHOP_PHONE_REGION", default="CN")
+# Processes that take a marketplace import's chunks at once (PostgreSQL only).
+IMPORT_WORKERS = env.int("IMPORT_WORKERS", default=2)
 # Base of the links sent to customers (status page); no trailing slash.
 SITE_URL = env("SITE_URL", default="http://127.0.0.1:8000")
 
