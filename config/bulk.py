@@ -8,6 +8,8 @@ table's sequence first and set on the objects, so other rows can point at them.
 Other databases get ``bulk_create``, which sets the ids itself.
 """
 
+from operator import attrgetter
+
 from django.db import connections, models, router
 from psycopg.types.json import Jsonb
 
@@ -28,22 +30,40 @@ def bulk_insert(model: type[models.Model], objs, *, set_ids: bool = False) -> in
     if set_ids:
         _draw_ids(connection, model, objs)
         fields.insert(0, pk)
+    fields, values = _row_reader(fields)
     columns = ", ".join(quote(f.column) for f in fields)
-    json_fields = {f.attname for f in fields if isinstance(f, models.JSONField)}
     table = quote(model._meta.db_table)
     # The raw psycopg cursor: wrap its errors as Django's (IntegrityError…).
     with connection.cursor() as cursor, connection.wrap_database_errors:
         copy_sql = f"COPY {table} ({columns}) FROM STDIN"
         with cursor.cursor.copy(copy_sql) as copy:
             for obj in objs:
-                row = []
-                for field in fields:
-                    value = field.pre_save(obj, True)
-                    if field.attname in json_fields and value is not None:
-                        value = Jsonb(value)
-                    row.append(value)
-                copy.write_row(row)
+                copy.write_row(values(obj))
     return len(objs)
+
+
+def _row_reader(fields):
+    """Return the fields in COPY order and a function giving an object's row.
+
+    A row holds what each field's ``pre_save`` gives. Most fields' ``pre_save`` only
+    reads the attribute: those come first and are read in one ``attrgetter`` call;
+    the rest (auto_now dates…) go through their hook.
+    """
+    plain = [f for f in fields if type(f).pre_save is models.Field.pre_save]
+    hooked = [f for f in fields if f not in plain]
+    fields = plain + hooked
+    read = attrgetter(*(f.attname for f in plain), "pk")  # "pk": always a tuple
+    json_at = [i for i, f in enumerate(fields) if isinstance(f, models.JSONField)]
+
+    def row(obj):
+        out = list(read(obj)[:-1])
+        out += [field.pre_save(obj, True) for field in hooked]
+        for i in json_at:
+            if out[i] is not None:
+                out[i] = Jsonb(out[i])
+        return out
+
+    return fields, row
 
 
 def _draw_ids(connection, model, objs):

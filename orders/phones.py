@@ -1,5 +1,7 @@
 """Phone numbers as the shop meets them: with or without +86, spaces, a spreadsheet's leading '."""
 
+import functools
+import re
 from typing import NamedTuple
 
 import phonenumbers
@@ -48,6 +50,14 @@ def _read(text: str, region: str) -> _Facts:
 def _parse(text: str, region: str) -> _Facts:
     if not text:
         return _Facts(None, False, False)
+    if _is_plain_mobile(text, region):
+        # What parse() would say, without its general machinery (most of an
+        # import's phone time): a national mobile number of the region.
+        number = phonenumbers.PhoneNumber(
+            country_code=phonenumbers.country_code_for_region(region),
+            national_number=int(text),
+        )
+        return _Facts(number, True, True)
     try:
         number = phonenumbers.parse(text, region)
     except phonenumbers.NumberParseException:
@@ -56,6 +66,27 @@ def _parse(text: str, region: str) -> _Facts:
         number,
         phonenumbers.is_valid_number(number),
         phonenumbers.number_type(number) in MOBILE_TYPES,
+    )
+
+
+@functools.cache
+def _mobile_pattern(region: str):
+    """The region's mobile numbers (when none is fixed-line too), or None."""
+    metadata = phonenumbers.PhoneMetadata.metadata_for_region(region)
+    if metadata is None or metadata.mobile.national_number_pattern is None:
+        return None
+    return re.compile(metadata.mobile.national_number_pattern)
+
+
+def _is_plain_mobile(text: str, region: str) -> bool:
+    """Digits only, not starting with 0, and matching the region's mobile pattern."""
+    pattern = _mobile_pattern(region)
+    return (
+        pattern is not None
+        and text.isdigit()
+        and text.isascii()
+        and not text.startswith("0")
+        and pattern.fullmatch(text) is not None
     )
 
 

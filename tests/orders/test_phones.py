@@ -1,4 +1,7 @@
+import phonenumbers
 import pytest
+from hypothesis import given
+from hypothesis import strategies as st
 
 from orders.phones import (
     phone_digits,
@@ -73,3 +76,20 @@ def test_order_matches_phone_by_full_number_or_last_four(db, given, matches):
     )
 
     assert order_matches_phone(order, given) is matches
+
+
+@given(st.from_regex(r"1[0-9]{10}|0?[1-9][0-9]{6,11}|[0-9]{5,13}", fullmatch=True))
+def test_a_national_number_reads_as_the_phonenumbers_library_reads_it(text):
+    from orders.phones import _parse
+
+    number = phonenumbers.parse(text, "CN")
+    facts = _parse(text, "CN")
+    assert facts.number == number
+    assert facts.valid == phonenumbers.is_valid_number(number)
+    assert facts.mobile == (
+        phonenumbers.number_type(number)
+        in (
+            phonenumbers.PhoneNumberType.MOBILE,
+            phonenumbers.PhoneNumberType.FIXED_LINE_OR_MOBILE,
+        )
+    )
