@@ -22,6 +22,11 @@ ROLES: dict[str, list[str]] = {
         "tracking.view_trackingevent",
         "tracking.add_trackingevent",
         "tracking.view_notification",
+        "tracking.view_parcelexception",
+        "tracking.handle_parcelexception",
+        "tracking.view_carrierclaim",
+        "tracking.add_carrierclaim",
+        "tracking.view_transitstandard",
         "billing.view_payment",
         "billing.view_refund",
     ],
@@ -38,6 +43,10 @@ ROLES: dict[str, list[str]] = {
         "fulfillment.view_carrier",
         "tracking.view_trackingevent",
         "tracking.add_trackingevent",
+        "tracking.view_parcelexception",
+        "tracking.handle_parcelexception",
+        "tracking.view_transitstandard",
+        "tracking.change_transitstandard",
     ],
     gettext_noop("财务"): [
         "orders.view_order",
@@ -49,6 +58,9 @@ ROLES: dict[str, list[str]] = {
         "billing.view_refund",
         "billing.approve_refund",
         "fulfillment.view_shipment",
+        "tracking.view_parcelexception",
+        "tracking.view_carrierclaim",
+        "tracking.change_carrierclaim",
     ],
 }
 OWNER, CUSTOMER_SERVICE, WAREHOUSE, FINANCE = ROLES

@@ -33,7 +33,8 @@ from tests.factories.pricing import (
     ShippingRuleFactory,
     TaxRuleFactory,
 )
-from tracking.models import ProviderReceipt, TrackingStatus
+from tracking.models import ParcelException, ProviderReceipt, TrackingStatus
+from tracking.parcel_exceptions import carrier_claim_file, transit_standard_set
 from tracking.services import tracking_event_record
 
 S = Order.Status
@@ -93,6 +94,25 @@ def a_row_of_everything(place_order, carrier, channel):
     TaxRuleFactory()
     WarehouseRegion.objects.create(province="浙江省", warehouse=Warehouse.objects.get())
     RoutingRule.objects.create(name="大额订单", min_total=5000)
+    transit_standard_set(
+        carrier=carrier,
+        origin_province="浙江省",
+        destination_province="广东省",
+        hours=48,
+        actor="t",
+    )
+    tracking_event_record(
+        shipment=parcel,
+        status=TrackingStatus.FAILED_ATTEMPT,
+        description="派送未成功",
+        actor="carrier:sf",
+    )
+    carrier_claim_file(
+        exception=ParcelException.objects.get(),
+        amount=Decimal("10.00"),
+        evidence="破损照片",
+        actor="t",
+    )
 
 
 def test_every_model_of_ours_is_registered():

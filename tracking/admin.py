@@ -2,8 +2,16 @@
 
 from django.contrib import admin
 
-from orders.admin import ReadOnlyAdmin
-from tracking.models import Notification, ParcelWatch, ProviderReceipt, TrackingEvent
+from orders.admin import ReadOnlyAdmin, ReadOnlyInline
+from tracking.models import (
+    CarrierClaim,
+    Notification,
+    ParcelException,
+    ParcelWatch,
+    ProviderReceipt,
+    TrackingEvent,
+    TransitStandard,
+)
 
 
 @admin.register(TrackingEvent)
@@ -79,3 +87,74 @@ class ProviderReceiptAdmin(ReadOnlyAdmin):
     list_display = ("provider", "event_id", "received_at")
     list_filter = ("provider",)
     search_fields = ("event_id",)
+
+
+@admin.register(TransitStandard)
+class TransitStandardAdmin(admin.ModelAdmin):
+    """Staff standards are edited here or on the console; learned ones are read-only."""
+
+    list_display = (
+        "carrier",
+        "origin_province",
+        "destination_province",
+        "hours",
+        "source",
+        "sample_size",
+        "updated_at",
+    )
+    list_filter = ("source", "carrier")
+    search_fields = ("origin_province", "destination_province")
+    readonly_fields = ("source", "sample_size", "updated_at")
+
+    def has_change_permission(self, request, obj=None):
+        if obj is not None and obj.source == TransitStandard.Source.LEARNED:
+            return False
+        return super().has_change_permission(request, obj)
+
+
+class CarrierClaimInline(ReadOnlyInline):
+    model = CarrierClaim
+    fields = (
+        "carrier",
+        "amount",
+        "status",
+        "settlement_amount",
+        "reference",
+        "filed_at",
+    )
+
+
+@admin.register(ParcelException)
+class ParcelExceptionAdmin(ReadOnlyAdmin):
+    """Opened, escalated and closed by detection and the console's queue actions."""
+
+    list_display = (
+        "shipment",
+        "kind",
+        "status",
+        "since",
+        "reason",
+        "created_at",
+        "ended_at",
+    )
+    list_filter = ("status", "kind", "shipment__carrier")
+    list_select_related = ("shipment",)
+    search_fields = ("shipment__tracking_number", "shipment__order__number")
+    date_hierarchy = "since"
+    inlines = [CarrierClaimInline]
+
+
+@admin.register(CarrierClaim)
+class CarrierClaimAdmin(ReadOnlyAdmin):
+    list_display = (
+        "filed_at",
+        "carrier",
+        "exception",
+        "amount",
+        "status",
+        "settlement_amount",
+        "reference",
+    )
+    list_filter = ("status", "carrier")
+    list_select_related = ("carrier", "exception__shipment")
+    search_fields = ("reference", "exception__shipment__tracking_number")

@@ -659,7 +659,7 @@ def exception_refund(
     *, exception: ParcelException, amount, actor: Actor, reason: str = ""
 ):
     """Hand a refund for the lost parcel to billing (``source="lost_parcel"``)."""
-    from billing import services as billing
+    from billing import services as billing  # billing sits beside; imported when used
 
     exception = _locked(exception, open_only=False)
     shipment = exception.shipment
@@ -667,11 +667,9 @@ def exception_refund(
     amount = _money(amount, field_label=_("Refund amount"))
     if amount <= 0:
         raise ExceptionError(_("Refund amount: enter more than 0."))
-    if not hasattr(billing, "refund_request"):
-        raise ExceptionError(_("Refunds cannot be requested yet."))
     lines = [
-        {"order_line": line.order_line_id, "quantity": line.quantity}
-        for line in shipment.lines.all()
+        (line.order_line, line.quantity)
+        for line in shipment.lines.select_related("order_line")
     ]
     refund = billing.refund_request(
         order=order,
@@ -679,7 +677,7 @@ def exception_refund(
         lines=lines,
         reason=reason.strip() or exception.get_kind_display(),
         source="lost_parcel",
-        source_ref=f"parcel-exception-{exception.pk}",
+        source_ref=f"shipment:{shipment.pk}",
         actor=actor,
     )
     _record(

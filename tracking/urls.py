@@ -1,6 +1,6 @@
 from django.urls import path
 
-from tracking import views, webhooks
+from tracking import exception_views, views, webhooks
 
 # Customer-facing pages, mounted at /track/ (namespace "track").
 public_patterns = [
@@ -14,6 +14,42 @@ console_patterns = [
         "shipments/<int:shipment_id>/scans/",
         views.ScanAddView.as_view(),
         name="scan_add",
+    ),
+    path("exceptions/", exception_views.ExceptionListView.as_view(), name="exceptions"),
+    path(
+        "exceptions/<int:pk>/",
+        exception_views.ExceptionDetailView.as_view(),
+        name="exception_detail",
+    ),
+    *(
+        path(
+            f"exceptions/<int:pk>/{action}/",
+            view.as_view(),
+            name=f"exception_{action}",
+        )
+        for action, view in (
+            ("note", exception_views.ExceptionNoteView),
+            ("notify", exception_views.ExceptionNotifyView),
+            ("reship", exception_views.ExceptionReshipView),
+            ("claim", exception_views.ExceptionClaimView),
+            ("refund", exception_views.ExceptionRefundView),
+            ("close", exception_views.ExceptionCloseView),
+        )
+    ),
+    path(
+        "claims/<int:pk>/",
+        exception_views.ClaimUpdateView.as_view(),
+        name="claim_update",
+    ),
+    path(
+        "standards/",
+        exception_views.TransitStandardListView.as_view(),
+        name="standards",
+    ),
+    path(
+        "standards/<int:pk>/delete/",
+        exception_views.TransitStandardDeleteView.as_view(),
+        name="standard_delete",
     ),
 ]
 # Provider callbacks, mounted at /webhooks/carriers/ (namespace "carrier_webhooks").

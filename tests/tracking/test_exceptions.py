@@ -76,7 +76,7 @@ def test_a_parcel_past_its_standard_is_delayed_since_it_was_expected(parcel):
     assert result.flagged == 1
     assert exception.kind == K.DELAYED
     assert exception.since == NOW + timedelta(hours=72)
-    assert exception.reason == "超过运输时效标准 72 小时。" or "72" in exception.reason
+    assert "72" in exception.reason
 
 
 def test_a_parcel_with_no_scan_for_the_set_hours_is_delayed_within_its_standard(
