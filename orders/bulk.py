@@ -134,11 +134,17 @@ def _insert_with_unique_numbers(orders: list[Order]):
 
 @transaction.atomic
 def orders_create_bulk(
-    *, items: list[BulkItem], actor: Actor, import_batch=None
+    *,
+    items: list[BulkItem],
+    actor: Actor,
+    import_batch=None,
+    notify_received: bool = False,
 ) -> BulkResult:
     """Create, validate and reserve stock for many orders; return them and the refused ones.
 
     ``import_batch``: the marketplace import creating them, kept on each order.
+    ``notify_received``: tell each customer the order was received, as a single order
+    does (a marketplace tells its buyers itself).
     """
     customers = _customers(items)
     rules = rules_current()  # one snapshot of the pricing rules for the batch
@@ -174,6 +180,8 @@ def orders_create_bulk(
     _save_outcomes(orders)
     bulk_insert(OrderEvent, events)
     for order in orders:
+        if notify_received:
+            notification_queue_for_order(order=order, template="order_received")
         if order.status == S.NEEDS_CORRECTION:
             # As for a single order: the customer is asked to check the details.
             notification_queue_for_order(order=order, template="needs_correction")

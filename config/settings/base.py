@@ -208,6 +208,8 @@ SPECTACULAR_SETTINGS = {
 WEBHOOK_TOLERANCE_SECONDS = env.int("WEBHOOK_TOLERANCE_SECONDS", default=300)
 # Largest quantity of one SKU accepted on one order line.
 ORDER_LINE_MAX_QUANTITY = env.int("ORDER_LINE_MAX_QUANTITY", default=999)
+# Most orders one request to /api/v1/orders/batch/ may carry.
+API_BATCH_MAX_ORDERS = env.int("API_BATCH_MAX_ORDERS", default=100)
 # Orders held for correction longer than this (hours) are flagged in the console:
 # "Call the customer".
 CORRECTION_CALL_AFTER_HOURS = env.int("CORRECTION_CALL_AFTER_HOURS", default=24)

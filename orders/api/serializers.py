@@ -77,6 +77,10 @@ class LineIn(serializers.Serializer):
         return value
 
 
+def products_by_sku(skus) -> dict:
+    return {p.sku: p for p in Product.objects.filter(sku__in=skus)}
+
+
 class OrderIn(serializers.Serializer):
     external_id = serializers.CharField(max_length=64)
     customer = CustomerIn()
@@ -91,8 +95,10 @@ class OrderIn(serializers.Serializer):
     )
 
     def validate_lines(self, lines):
-        skus = {line["sku"] for line in lines}
-        products = {p.sku: p for p in Product.objects.filter(sku__in=skus)}
+        # A batch looks its products up once for all its orders (``products_by_sku``).
+        products = self.context.get("products") or products_by_sku(
+            {line["sku"] for line in lines}
+        )
         errors, any_error = [], False
         for line in lines:
             product = products.get(line["sku"])
@@ -346,6 +352,56 @@ class OrderOut(serializers.Serializer):
         if not explanation.get("lines"):
             return None
         return PriceExplanationOut(explanation).data
+
+
+class OrderBatchIn(serializers.Serializer):
+    orders = serializers.ListField(
+        child=serializers.DictField(),
+        allow_empty=False,
+        help_text="Orders in the same form as POST /api/v1/orders/.",
+    )
+
+    def validate_orders(self, orders):
+        most = settings.API_BATCH_MAX_ORDERS
+        if len(orders) > most:
+            raise serializers.ValidationError(
+                _("At most %(max)d orders per batch.") % {"max": most}
+            )
+        return orders
+
+    def skus(self) -> set[str]:
+        """Every SKU the orders name, read defensively (items are checked later)."""
+        return {
+            str(line.get("sku"))
+            for order in self.validated_data["orders"]
+            if isinstance(order.get("lines"), list)
+            for line in order["lines"]
+            if isinstance(line, dict)
+        }
+
+
+class BatchResultOut(serializers.Serializer):
+    index = serializers.IntegerField(help_text="Position of the order in the batch.")
+    result = serializers.ChoiceField(
+        choices=["created", "replayed", "conflict", "invalid", "refused"],
+        help_text="created (new), replayed (sent before with the same content), "
+        "conflict (same external_id, other content: nothing changed), invalid (field "
+        "errors), refused (the order cannot be taken, see detail).",
+    )
+    number = serializers.CharField(required=False)
+    status = serializers.CharField(required=False)
+    payment_status = serializers.CharField(required=False)
+    total = _money(required=False)
+    problems = ProblemOut(many=True, required=False)
+    status_url = serializers.CharField(required=False)
+    errors = serializers.DictField(
+        required=False, help_text="Field errors of an invalid order."
+    )
+    detail = serializers.CharField(required=False)
+
+
+class OrderBatchOut(serializers.Serializer):
+    results = BatchResultOut(many=True)
 
 
 class CancelIn(serializers.Serializer):

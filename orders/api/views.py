@@ -11,9 +11,21 @@ from orders.api.authentication import (
     ChannelSignatureAuthentication,
     ChannelTokenAuthentication,
 )
-from orders.api.serializers import CancelIn, OrderIn, OrderOut
+from orders.api.serializers import (
+    CancelIn,
+    OrderBatchIn,
+    OrderBatchOut,
+    OrderIn,
+    OrderOut,
+    products_by_sku,
+)
 from orders.exceptions import OrderError
-from orders.intake import IntakeConflict, order_fingerprint, order_intake
+from orders.intake import (
+    IntakeConflict,
+    order_fingerprint,
+    order_intake,
+    orders_intake_batch,
+)
 from orders.selectors import order_for_channel
 from orders.services import order_cancel
 
@@ -65,6 +77,66 @@ class OrderCreateView(OrderIntakeMixin, APIView):
     )
     def post(self, request):
         return self.intake(request)
+
+
+class OrderBatchView(APIView):
+    """Many orders in one request: each is taken exactly once, as if sent alone."""
+
+    authentication_classes = [ChannelTokenAuthentication]
+
+    @extend_schema(
+        request=OrderBatchIn,
+        responses={
+            200: OpenApiResponse(
+                OrderBatchOut, description="One result per order, in the batch's order."
+            ),
+            400: OpenApiResponse(description="Not a batch, or too many orders."),
+            401: OpenApiResponse(description="Missing or wrong API key."),
+        },
+        summary="Send many orders",
+    )
+    def post(self, request):
+        channel = request.user.channel
+        batch = OrderBatchIn(data=request.data)
+        batch.is_valid(raise_exception=True)
+        context = {"products": products_by_sku(batch.skus())}
+        results, items, positions = {}, [], []
+        for index, payload in enumerate(batch.validated_data["orders"]):
+            order_in = OrderIn(data=payload, context=context)
+            if order_in.is_valid():
+                items.append(
+                    (order_in.to_order_input(channel), order_fingerprint(payload))
+                )
+                positions.append(index)
+            else:
+                results[index] = {
+                    "index": index,
+                    "result": "invalid",
+                    "errors": order_in.errors,
+                }
+        outcomes = orders_intake_batch(items=items, actor=str(request.user))
+        for index, outcome in zip(positions, outcomes, strict=True):
+            results[index] = _batch_result(index, outcome)
+        return Response(
+            OrderBatchOut({"results": [results[i] for i in sorted(results)]}).data
+        )
+
+
+def _batch_result(index, outcome) -> dict:
+    result = {"index": index, "result": outcome.status}
+    if outcome.error:
+        result["detail"] = outcome.error
+    order = outcome.order
+    if order is not None:
+        result.update(
+            number=order.number,
+            status=order.status,
+            payment_status=order.payment_status,
+            total=order.total,
+            problems=order.problems,
+            status_url=order.status_url,
+        )
+    return result
 
 
 class OrderDetailView(APIView):
