@@ -40,9 +40,14 @@ TRANSITIONS: dict[str, frozenset[str]] = {
         {S.READY_TO_FULFILL, S.PARTIALLY_SHIPPED, S.SHIPPED, S.BACKORDERED, S.CANCELLED}
     ),
     S.PARTIALLY_SHIPPED: frozenset({S.SHIPPED}),
-    S.SHIPPED: frozenset({S.DELIVERED}),
-    S.DELIVERED: frozenset({S.COMPLETED}),
+    # A return is completed (goods back, refund requested) when some or all of what
+    # was shipped has come back; a parcel refused before "delivered" is a return too.
+    S.SHIPPED: frozenset({S.DELIVERED, S.PARTIALLY_RETURNED, S.RETURNED}),
+    S.DELIVERED: frozenset({S.COMPLETED, S.PARTIALLY_RETURNED, S.RETURNED}),
+    S.PARTIALLY_RETURNED: frozenset({S.RETURNED, S.COMPLETED}),
+    # Settled and closed: a late return is still recorded, the status stays.
     S.COMPLETED: frozenset(),
+    S.RETURNED: frozenset(),
     S.CANCELLED: frozenset(),
 }
 

@@ -142,6 +142,9 @@ class Order(models.Model):
         DELIVERED = "delivered", _("Delivered")
         COMPLETED = "completed", _("Completed")
         CANCELLED = "cancelled", _("Cancelled")
+        # Goods sent back after delivery, refunded (exchanges keep the order as it is).
+        PARTIALLY_RETURNED = "partially_returned", _("Partially returned")
+        RETURNED = "returned", _("Returned")
 
     class PaymentStatus(models.TextChoices):
         UNPAID = "unpaid", _("Unpaid")

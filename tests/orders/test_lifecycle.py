@@ -22,7 +22,16 @@ def test_completed_and_cancelled_are_terminal():
     assert TRANSITIONS[S.COMPLETED] == frozenset()
     assert TRANSITIONS[S.CANCELLED] == frozenset()
     terminal = {status for status, nexts in TRANSITIONS.items() if not nexts}
-    assert terminal == {S.COMPLETED, S.CANCELLED}
+    assert terminal == {S.COMPLETED, S.CANCELLED, S.RETURNED}
+
+
+def test_only_goods_that_left_can_come_back():
+    came_back = {S.PARTIALLY_RETURNED, S.RETURNED}
+    assert {s for s, nexts in TRANSITIONS.items() if nexts & came_back} == {
+        S.SHIPPED,
+        S.DELIVERED,
+        S.PARTIALLY_RETURNED,
+    }
 
 
 def test_orders_can_be_cancelled_only_until_the_goods_leave():
