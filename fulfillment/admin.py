@@ -6,7 +6,13 @@ A parcel's status, carrier and tracking number change through
 
 from django.contrib import admin
 
-from fulfillment.models import Carrier, Shipment, ShipmentLine
+from fulfillment.models import (
+    Carrier,
+    ReturnLine,
+    ReturnRequest,
+    Shipment,
+    ShipmentLine,
+)
 from orders.admin import ReadOnlyAdmin, ReadOnlyInline
 
 
@@ -78,3 +84,41 @@ class ShipmentLineAdmin(ReadOnlyAdmin):
     list_display = ("shipment", "order_line", "quantity")
     list_select_related = ("shipment", "order_line")
     search_fields = ("shipment__tracking_number", "shipment__order__number")
+
+
+class ReturnLineInline(ReadOnlyInline):
+    model = ReturnLine
+    fields = (
+        "order_line",
+        "quantity",
+        "restocked_quantity",
+        "written_off_quantity",
+        "replacement_product",
+        "inspection_note",
+        "inspected_by",
+    )
+    readonly_fields = fields
+
+    def get_queryset(self, request):
+        return super().get_queryset(request).select_related("order_line")
+
+
+@admin.register(ReturnRequest)
+class ReturnRequestAdmin(ReadOnlyAdmin):
+    """Returns move through fulfillment.returns (the console's returns screens)."""
+
+    list_display = (
+        "number",
+        "order",
+        "status",
+        "reason",
+        "resolution",
+        "warehouse",
+        "requested_at",
+        "completed_at",
+    )
+    list_filter = ("status", "reason", "resolution", "warehouse")
+    list_select_related = ("order", "warehouse")
+    search_fields = ("number", "order__number")
+    date_hierarchy = "requested_at"
+    inlines = [ReturnLineInline]

@@ -141,3 +141,6 @@ class ShipmentLine(models.Model):
 
     def __str__(self):
         return f"{self.order_line.sku} × {self.quantity}"
+
+
+from fulfillment.return_models import ReturnLine, ReturnRequest  # noqa: E402, F401

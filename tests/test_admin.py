@@ -9,6 +9,7 @@ from django.contrib.messages import get_messages
 from django.urls import reverse
 
 from billing.services import payment_confirm, refund_request
+from fulfillment.models import ReturnLine, ReturnRequest
 from fulfillment.services import fulfillment_start, shipment_ship
 from inventory.models import (
     Product,
@@ -112,6 +113,12 @@ def a_row_of_everything(place_order, carrier, channel):
         amount=Decimal("10.00"),
         evidence="破损照片",
         actor="t",
+    )
+    rma = ReturnRequest.objects.create(
+        number="RMA1", order=shipped, reason="damaged", warehouse=parcel.warehouse
+    )
+    ReturnLine.objects.create(
+        return_request=rma, order_line=shipped.lines.get(), quantity=1
     )
 
 
