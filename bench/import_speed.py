@@ -6,7 +6,8 @@ Writes a GBK CSV the way Taobao's seller centre exports it (="…" guards on ids
 leading ' on phones, 元 on money, space-separated addresses with the postcode in
 brackets): one kind of item per order, matched to our products by listing title;
 90% paid, 6% unpaid, 2% closed, 2% with an unknown item. Imports it, then imports it
-again (everything unchanged), and prints rows/s for both and the peak memory.
+again (everything unchanged), and prints rows/s for both and the peak memory of the
+process reading the file and of the largest worker process (``IMPORT_WORKERS``).
 """
 
 import argparse
@@ -154,6 +155,7 @@ def main():
 
     url = fresh_database("oms_bench_import")
     django_setup(url)
+    from django.conf import settings
     from django.db import connection
 
     from orders.models import Order
@@ -166,7 +168,10 @@ def main():
         print(
             f"import of a Taobao 订单报表: {args.rows} rows, {size_mb:.1f} MB GBK CSV"
         )
-        print(f"  database: PostgreSQL {connection.pg_version // 10000}")
+        print(
+            f"  database: PostgreSQL {connection.pg_version // 10000}; "
+            f"IMPORT_WORKERS={settings.IMPORT_WORKERS}"
+        )
         for label in ("first import", "same file again"):
             batch, seconds = run_import(channel, path)
             print(
@@ -177,7 +182,11 @@ def main():
             )
     print(f"  orders in the database: {Order.objects.count()}")
     peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
-    print(f"  peak memory of this process: {peak:.0f} MB")
+    workers = resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss / 1024
+    print(
+        f"  peak memory: {peak:.0f} MB in the process reading the file, "
+        f"{workers:.0f} MB in the largest child (import workers, migrate)"
+    )
 
 
 if __name__ == "__main__":
