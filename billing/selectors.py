@@ -4,7 +4,7 @@ from decimal import Decimal
 
 from django.db.models import QuerySet, Sum
 
-from billing.models import Payment, Refund
+from billing.models import Payment, Refund, RefundLine
 
 
 def payments_for_order(order) -> QuerySet[Payment]:
@@ -56,3 +56,14 @@ def refunds_list(*, status: str = "") -> QuerySet[Refund]:
     """Return refunds for finance's list, newest first, optionally of one status."""
     qs = Refund.objects.select_related("order").order_by("-requested_at", "-id")
     return qs.filter(status=status) if status else qs
+
+
+def refunded_quantities(order) -> dict[int, int]:
+    """Return units per order line id already refunded or being refunded."""
+    rows = (
+        RefundLine.objects.filter(refund__order=order)
+        .exclude(refund__status=Refund.Status.REJECTED)
+        .values("order_line_id")
+        .annotate(n=Sum("quantity"))
+    )
+    return {row["order_line_id"]: row["n"] for row in rows}
