@@ -5,7 +5,7 @@ from django.utils import timezone
 
 from tracking.adapters import aftership, kuaidi100
 from tracking.adapters.carriers import ProviderError, TrackingResult
-from tracking.adapters.demo import demo_tracking
+from tracking.adapters.demo import DemoCarrierClient, demo_tracking
 from tracking.models import ParcelWatch
 
 P = ParcelWatch.Provider
@@ -29,6 +29,10 @@ def kuaidi100_client() -> kuaidi100.Kuaidi100:
 def tracking_fetch(*, provider: str, shipment) -> TrackingResult:
     """Ask the provider for the parcel's scans now."""
     carrier_code = shipment.carrier.code if shipment.carrier else ""
+    if provider == P.DEMO and settings.DEMO_CARRIER_URL:
+        return DemoCarrierClient(base_url=settings.DEMO_CARRIER_URL).query(
+            tracking_number=shipment.tracking_number, shipped_at=shipment.shipped_at
+        )
     if provider == P.DEMO:
         return demo_tracking(
             tracking_number=shipment.tracking_number,

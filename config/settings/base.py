@@ -255,6 +255,9 @@ TRACKING_POLL_BATCH = env.int("TRACKING_POLL_BATCH", default=50)
 TRACKING_POLL_SPACING_SECONDS = env.float("TRACKING_POLL_SPACING_SECONDS", default=0.5)
 # The demo carrier's clock: 60 makes its hours minutes.
 DEMO_CARRIER_TIME_SCALE = env.float("DEMO_CARRIER_TIME_SCALE", default=60.0)
+# The demo carrier served over HTTP (manage.py demo_carrier, bench/tracking_poll.py);
+# empty: simulated in process.
+DEMO_CARRIER_URL = env("DEMO_CARRIER_URL", default="")
 
 # --- Delays and lost parcels (see tracking/parcel_exceptions.py) ------------------
 # Hours in transit when no standard is known for the carrier and route.

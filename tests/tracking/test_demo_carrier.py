@@ -60,3 +60,37 @@ def test_the_time_scale_makes_an_hour_a_minute():
     number = number_with("delivered")
 
     assert journey(number, 1, scale=60).delivered  # 30 hours → 30 minutes
+
+
+def test_the_demo_carrier_over_http_gives_the_same_scans_as_in_process(
+    loopback_server, db
+):
+    from tracking.adapters.demo import DemoCarrierClient, DemoCarrierHandler
+
+    number = number_with("refused")
+    shipped = datetime.now(UTC) - timedelta(hours=100)
+    url = loopback_server(DemoCarrierHandler)
+
+    over_http = DemoCarrierClient(base_url=url).query(
+        tracking_number=number, shipped_at=shipped
+    )
+
+    in_process = demo_tracking(
+        tracking_number=number, shipped_at=shipped, now=datetime.now(UTC)
+    )
+    assert [(s.occurred_at, s.status, s.description) for s in over_http.scans] == [
+        (s.occurred_at, s.status, s.description) for s in in_process.scans
+    ]
+    assert over_http.scans[-1].status == T.RETURNED
+
+
+def test_a_bad_request_to_the_demo_carrier_is_a_provider_error(loopback_server):
+    import pytest
+
+    from tracking.adapters.carriers import ProviderError
+    from tracking.adapters.demo import DemoCarrierClient, DemoCarrierHandler
+
+    client = DemoCarrierClient(base_url=loopback_server(DemoCarrierHandler) + "/nope")
+
+    with pytest.raises(ProviderError, match="answered 404|answered 400"):
+        client.query(tracking_number="DEMO1", shipped_at=datetime.now(UTC))

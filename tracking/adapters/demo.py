@@ -10,10 +10,15 @@ minute).
 """
 
 import hashlib
+import json
 from dataclasses import dataclass
-from datetime import datetime, timedelta
+from datetime import UTC, datetime, timedelta
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from urllib.parse import parse_qs, urlsplit
 
-from tracking.adapters.carriers import Scan, TrackingResult
+import requests
+
+from tracking.adapters.carriers import ProviderError, Scan, TrackingResult
 from tracking.models import TrackingStatus as T
 
 CITIES = [
@@ -110,3 +115,123 @@ def demo_tracking(
         scans=scans,
         delivered=bool(scans) and scans[-1].status == T.DELIVERED,
     )
+
+
+# --- Over HTTP: the demo carrier as a service, and its client ----------------------
+#
+# ``GET /track?number=DEMO…&shipped_at=<ISO 8601>`` answers
+# ``{"number": …, "scans": [{"time", "status", "description", "location"}, …]}``
+# (oldest first). A real carrier knows when it picked the parcel up; the simulation
+# is told, so it needs no database of its own.
+
+
+class DemoCarrierHandler(BaseHTTPRequestHandler):
+    """Serves ``demo_tracking`` over HTTP; ``time_scale`` as ``DEMO_CARRIER_TIME_SCALE``."""
+
+    time_scale: float = 1.0
+    protocol_version = "HTTP/1.1"  # keep-alive, as a carrier's API gateway does
+    # Headers and body go out in two writes; without this, delayed ACKs add ~40 ms.
+    disable_nagle_algorithm = True
+
+    def do_GET(self):
+        url = urlsplit(self.path)
+        query = parse_qs(url.query)
+        try:
+            number = query["number"][0]
+            shipped_at = datetime.fromisoformat(query["shipped_at"][0])
+            if url.path != "/track" or shipped_at.tzinfo is None:
+                raise ValueError
+        except (KeyError, IndexError, ValueError):
+            return self._answer(400, {"error": "number and shipped_at (ISO, aware)"})
+        result = demo_tracking(
+            tracking_number=number,
+            shipped_at=shipped_at,
+            now=datetime.now(UTC),
+            time_scale=self.time_scale,
+        )
+        scans = [
+            {
+                "time": scan.occurred_at.isoformat(),
+                "status": str(scan.status),
+                "description": scan.description,
+                "location": scan.location,
+            }
+            for scan in result.scans
+        ]
+        return self._answer(200, {"number": number, "scans": scans})
+
+    def _answer(self, status: int, body: dict):
+        data = json.dumps(body, ensure_ascii=False).encode()
+        self.send_response(status)
+        self.send_header("Content-Type", "application/json; charset=utf-8")
+        self.send_header("Content-Length", str(len(data)))
+        self.end_headers()
+        self.wfile.write(data)
+
+    def log_message(self, *args):
+        pass
+
+
+def demo_carrier_serve(
+    host: str = "127.0.0.1", port: int = 0, time_scale: float = 1.0
+) -> ThreadingHTTPServer:
+    """Return a started-on-demand server for the demo carrier (call ``serve_forever``)."""
+    handler = type("Handler", (DemoCarrierHandler,), {"time_scale": time_scale})
+    server = ThreadingHTTPServer((host, port), handler)
+    server.daemon_threads = True
+    return server
+
+
+class DemoCarrierClient:
+    """Asks a demo carrier served over HTTP (``DEMO_CARRIER_URL``) for a parcel's scans."""
+
+    _sessions: dict[str, requests.Session] = {}
+
+    def __init__(self, *, base_url: str, timeout: float = 10.0):
+        self.base_url = base_url.rstrip("/")
+        self.timeout = timeout
+
+    def _session(self) -> requests.Session:
+        # One pooled connection per worker process and carrier, as for any API.
+        if self.base_url not in self._sessions:
+            self._sessions[self.base_url] = requests.Session()
+        return self._sessions[self.base_url]
+
+    def query(self, *, tracking_number: str, shipped_at: datetime) -> TrackingResult:
+        try:
+            response = self._session().get(
+                f"{self.base_url}/track",
+                params={
+                    "number": tracking_number,
+                    "shipped_at": shipped_at.isoformat(),
+                },
+                timeout=self.timeout,
+            )
+        except requests.RequestException as exc:
+            raise ProviderError(f"demo carrier unreachable: {exc}", retry=True) from exc
+        if response.status_code != 200:
+            raise ProviderError(
+                f"demo carrier answered {response.status_code}",
+                code=str(response.status_code),
+                retry=response.status_code >= 500,
+            )
+        try:
+            body = response.json()
+            scans = [
+                Scan(
+                    occurred_at=datetime.fromisoformat(item["time"]),
+                    status=T(item["status"]),
+                    description=item["description"],
+                    location=item.get("location", ""),
+                    raw=item,
+                )
+                for item in body["scans"]
+            ]
+        except (ValueError, KeyError, TypeError) as exc:
+            raise ProviderError(f"demo carrier: unreadable answer ({exc})") from exc
+        return TrackingResult(
+            carrier_code="demo",
+            tracking_number=tracking_number,
+            scans=scans,
+            delivered=bool(scans) and scans[-1].status == T.DELIVERED,
+        )
