@@ -5,6 +5,7 @@ from django.views.generic import RedirectView
 from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerView
 
 from config.health import healthz
+from fulfillment.return_urls import public_patterns as returns_public
 from orders.api.views import ChannelPushView
 from tracking.urls import console_patterns as tracking_console
 from tracking.urls import public_patterns as tracking_public
@@ -17,9 +18,11 @@ urlpatterns = [
     path("console/stock/", include("inventory.urls")),
     path("console/", include("orders.urls")),
     path("console/shipments/", include("fulfillment.urls")),
+    path("console/returns/", include("fulfillment.return_urls")),
     path("console/payments/", include("billing.urls")),
     path("console/tracking/", include((tracking_console, "tracking"))),
     path("track/", include((tracking_public, "track"))),
+    path("track/", include((returns_public, "track_returns"))),
     path("webhooks/carriers/", include((carrier_webhooks, "carrier_webhooks"))),
     path("api/v1/", include("orders.api.urls")),
     path("api/schema/", SpectacularAPIView.as_view(), name="schema"),

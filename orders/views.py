@@ -13,6 +13,7 @@ from django.views.generic import ListView, TemplateView
 from billing.forms import CodCollectionForm, PaymentConfirmForm
 from billing.selectors import payments_for_order, refunds_for_order
 from fulfillment.forms import ShipmentShipForm
+from fulfillment.returns import RETURNABLE_ORDER
 from fulfillment.selectors import shipments_for_order
 from inventory.selectors import products_search
 from orders.exceptions import OrderError
@@ -135,6 +136,8 @@ class OrderDetailView(ConsoleView, TemplateView):
             payments=payments_for_order(order),
             refunds=refunds_for_order(order),
             can_approve_refund=self.request.user.has_perm("billing.approve_refund"),
+            can_open_return=order.status in RETURNABLE_ORDER
+            and self.request.user.has_perm("fulfillment.add_returnrequest"),
             problems=order_problem_messages(order),
             actions=panels,
             **kwargs,

@@ -27,6 +27,9 @@ STEP_REACHED = {
     S.SHIPPED: 4,
     S.DELIVERED: 5,
     S.COMPLETED: 6,
+    # Goods came back after delivery: the journey got as far as delivered.
+    S.PARTIALLY_RETURNED: 5,
+    S.RETURNED: 5,
 }
 
 # Stands in for the order when the number is unknown, so an unknown number and a

@@ -3,6 +3,7 @@
 from decimal import Decimal
 
 import pytest
+from django.urls import reverse
 from django.utils import translation
 
 from billing.models import Payment, Refund
@@ -19,6 +20,7 @@ from fulfillment.returns import (
 from fulfillment.services import shipment_mark_delivered, shipment_ship
 from inventory.models import Reservation, StockLevel, StockMovement
 from orders.models import Order, OrderEvent
+from orders.roles import CUSTOMER_SERVICE, WAREHOUSE
 from tests.factories.inventory import ProductFactory
 from tracking.models import Notification
 
@@ -273,3 +275,123 @@ def test_an_exchange_short_of_stock_changes_nothing(delivered, staff_user, wareh
     assert rma.status == R.RECEIVED
     assert not Reservation.objects.exists()
     assert delivered.lines.count() == 1
+
+
+# --- Pages ----------------------------------------------------------------------
+
+
+@pytest.fixture
+def visitor(client):
+    client.defaults["HTTP_ACCEPT_LANGUAGE"] = "en"
+    return client
+
+
+def test_the_customer_must_prove_the_phone_before_asking_for_a_return(
+    visitor, delivered
+):
+    url = reverse("track_returns:request", args=[delivered.number])
+
+    response = visitor.post(url, {"reason": "damaged", "resolution": "refund"})
+
+    assert response.status_code == 302
+    assert response["Location"].startswith(reverse("track:lookup"))
+    assert not ReturnRequest.objects.exists()
+
+
+def test_a_proven_customer_asks_for_a_return_on_the_status_page(visitor, delivered):
+    visitor.post(
+        reverse("track:lookup"), {"number": delivered.number, "phone": "13800138000"}
+    )
+    status_page = visitor.get(reverse("track:order", args=[delivered.number])).text
+    url = reverse("track_returns:request", args=[delivered.number])
+    assert url in status_page
+    line = delivered.lines.get()
+
+    too_many = visitor.post(
+        url, {f"qty_{line.pk}": "3", "reason": "damaged", "resolution": "refund"}
+    )
+    assert too_many.status_code == 400
+    assert "Ensure this value is less than or equal to 2." in too_many.text
+
+    response = visitor.post(
+        url,
+        {
+            f"qty_{line.pk}": "1",
+            "reason": "not_as_described",
+            "resolution": "refund",
+            "description": "颜色不对",
+        },
+    )
+
+    assert response.status_code == 302
+    rma = ReturnRequest.objects.get()
+    assert (rma.requested_by_label, rma.description, rma.lines.get().quantity) == (
+        "customer",
+        "颜色不对",
+        1,
+    )
+    page = visitor.get(reverse("track:order", args=[delivered.number])).text
+    assert rma.number in page
+
+
+@pytest.fixture
+def desk(client, member):
+    """Customer service, signed in, reading English."""
+    client.defaults["HTTP_ACCEPT_LANGUAGE"] = "en"
+    client.force_login(member(CUSTOMER_SERVICE))
+    return client
+
+
+def test_customer_service_opens_approves_and_the_warehouse_inspects(
+    desk, client, member, delivered, stock_ledger_errors
+):
+    line = delivered.lines.get()
+    order_page = desk.get(delivered.get_absolute_url()).text
+    assert reverse("returns:new", args=[delivered.number]) in order_page
+
+    response = desk.post(
+        reverse("returns:new", args=[delivered.number]),
+        {f"qty_{line.pk}": "2", "reason": "wrong_item", "resolution": "refund"},
+    )
+    rma = ReturnRequest.objects.get()
+    assert response["Location"] == rma.get_absolute_url()
+    desk.post(reverse("returns:approve", args=[rma.number]))
+    rma.refresh_from_db()
+    assert rma.status == R.APPROVED
+    # Customer service may not inspect goods; the warehouse may.
+    inspect = reverse("returns:inspect", args=[rma.number, rma.lines.get().pk])
+    data = {
+        f"line{rma.lines.get().pk}-restock": "2",
+        f"line{rma.lines.get().pk}-write_off": "0",
+    }
+    assert desk.post(inspect, data).status_code == 403
+    client.force_login(member(WAREHOUSE))
+    client.post(inspect, data)
+    client.post(reverse("returns:complete", args=[rma.number]), {})
+
+    rma.refresh_from_db()
+    assert (rma.status, rma.refund.amount) == (R.COMPLETED, D("256.00"))
+    assert level() == (10, 0)
+    assert stock_ledger_errors() == []
+    listing = client.get(reverse("returns:list"), {"status": "completed"}).text
+    assert rma.number in listing
+    detail = client.get(rma.get_absolute_url()).text
+    assert "Nothing left to do on this return." in detail
+
+
+def test_the_returns_list_filters_by_reason(desk, delivered):
+    rma = ask(delivered, reason=ReturnRequest.Reason.CHANGED_MIND)
+
+    assert rma.number in desk.get(reverse("returns:list")).text
+    assert (
+        rma.number not in desk.get(reverse("returns:list"), {"reason": "damaged"}).text
+    )
+
+
+def test_strangers_see_no_returns(client, delivered):
+    rma = ask(delivered)
+
+    response = client.get(rma.get_absolute_url())
+
+    assert response.status_code == 302
+    assert "login" in response["Location"]
