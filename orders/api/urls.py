@@ -1,5 +1,6 @@
 from django.urls import path
 
+from fulfillment.return_api import OrderReturnsView
 from orders.api import views
 
 app_name = "api"
@@ -11,5 +12,10 @@ urlpatterns = [
         "orders/<str:number>/cancel/",
         views.OrderCancelView.as_view(),
         name="order_cancel",
+    ),
+    path(
+        "orders/<str:number>/returns/",
+        OrderReturnsView.as_view(),
+        name="order_returns",
     ),
 ]

@@ -395,3 +395,57 @@ def test_strangers_see_no_returns(client, delivered):
 
     assert response.status_code == 302
     assert "login" in response["Location"]
+
+
+# --- Channel API ----------------------------------------------------------------
+
+
+@pytest.fixture
+def api(channel):
+    from rest_framework.test import APIClient
+
+    from orders.services import channel_token_issue
+
+    client = APIClient()
+    client.credentials(
+        HTTP_AUTHORIZATION=f"Token {channel_token_issue(channel=channel)}"
+    )
+    return client
+
+
+def test_a_channel_opens_a_return_through_the_api(api, delivered):
+    url = f"/api/v1/orders/{delivered.number}/returns/"
+    sku = delivered.lines.get().sku
+
+    too_many = api.post(
+        url,
+        {"reason": "damaged", "lines": [{"sku": sku, "quantity": 5}]},
+        format="json",
+        HTTP_ACCEPT_LANGUAGE="en",
+    )
+    unknown = api.post(
+        url,
+        {"reason": "damaged", "lines": [{"sku": "NOPE", "quantity": 1}]},
+        format="json",
+    )
+    response = api.post(
+        url,
+        {"reason": "damaged", "lines": [{"sku": sku, "quantity": 1}]},
+        format="json",
+    )
+
+    assert too_many.status_code == 400
+    assert too_many.json() == {
+        "lines": [
+            f"{sku}: at most 2 can be returned (shipped and not already returned)."
+        ]
+    }
+    assert unknown.status_code == 400
+    assert response.status_code == 201
+    body = response.json()
+    assert (body["number"], body["status"], body["lines"][0]["quantity"]) == (
+        f"R{delivered.number}-1",
+        "requested",
+        1,
+    )
+    assert api.get(url).json()[0]["number"] == body["number"]
