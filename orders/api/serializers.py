@@ -120,21 +120,23 @@ class OrderIn(serializers.Serializer):
         return lines
 
     def to_order_input(self, channel) -> OrderInput:
-        data = self.validated_data
-        return OrderInput(
-            channel=channel,
-            external_id=data["external_id"],
-            customer_name=data["customer"]["name"],
-            customer_phone=data["customer"]["phone"],
-            customer_email=data["customer"]["email"],
-            address=data["shipping_address"],
-            lines=[
-                LineInput(line["product"], line["quantity"]) for line in data["lines"]
-            ],
-            payment_method=data["payment_method"],
-            coupon_code=data["coupon_code"],
-            buyer_note=data["buyer_note"],
-        )
+        return order_input(self.validated_data, channel)
+
+
+def order_input(data: dict, channel) -> OrderInput:
+    """The intake's input from an order ``OrderIn`` validated."""
+    return OrderInput(
+        channel=channel,
+        external_id=data["external_id"],
+        customer_name=data["customer"]["name"],
+        customer_phone=data["customer"]["phone"],
+        customer_email=data["customer"]["email"],
+        address=data["shipping_address"],
+        lines=[LineInput(line["product"], line["quantity"]) for line in data["lines"]],
+        payment_method=data["payment_method"],
+        coupon_code=data["coupon_code"],
+        buyer_note=data["buyer_note"],
+    )
 
 
 class ProblemOut(serializers.Serializer):

@@ -17,6 +17,7 @@ from orders.api.serializers import (
     OrderBatchOut,
     OrderIn,
     OrderOut,
+    order_input,
     products_by_sku,
 )
 from orders.exceptions import OrderError
@@ -99,21 +100,22 @@ class OrderBatchView(APIView):
         channel = request.user.channel
         batch = OrderBatchIn(data=request.data)
         batch.is_valid(raise_exception=True)
-        context = {"products": products_by_sku(batch.skus())}
+        # One serializer checks every order, as DRF's list serializer does: making
+        # one per order (its fields deep-copied each time) cost a millisecond each.
+        order_in = OrderIn(context={"products": products_by_sku(batch.skus())})
         results, items, positions = {}, [], []
         for index, payload in enumerate(batch.validated_data["orders"]):
-            order_in = OrderIn(data=payload, context=context)
-            if order_in.is_valid():
-                items.append(
-                    (order_in.to_order_input(channel), order_fingerprint(payload))
-                )
-                positions.append(index)
-            else:
+            try:
+                data = order_in.run_validation(payload)
+            except ValidationError as exc:
                 results[index] = {
                     "index": index,
                     "result": "invalid",
-                    "errors": order_in.errors,
+                    "errors": exc.detail,
                 }
+                continue
+            items.append((order_input(data, channel), order_fingerprint(payload)))
+            positions.append(index)
         outcomes = orders_intake_batch(items=items, actor=str(request.user))
         for index, outcome in zip(positions, outcomes, strict=True):
             results[index] = _batch_result(index, outcome)
