@@ -146,8 +146,12 @@ def parcel_watch_start(*, shipment: Shipment) -> ParcelWatch | None:
     return watch
 
 
+@transaction.atomic
 def tracking_result_apply(*, shipment: Shipment, result, provider: str) -> int:
-    """Store the provider's scans of the parcel (each once, oldest first); return how many were new."""
+    """Store the provider's scans of the parcel (each once, oldest first); return how many were new.
+
+    One transaction for the whole answer: a poll costs one commit, not one per scan.
+    """
     stored = 0
     for scan in result.scans:
         try:
