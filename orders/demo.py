@@ -431,8 +431,15 @@ STATUS_MIX = {
     S.COMPLETED: 40,
     S.CANCELLED: 10,
 }
-# REVIEW needs a routing rule, and the demo has none.
-UNREACHABLE = (S.RECEIVED, S.PARTIALLY_SHIPPED, S.REVIEW)
+# REVIEW needs a routing rule, and the demo has none. The demo's returns stay
+# open (requested, approved), so no order is (partially) returned yet.
+UNREACHABLE = (
+    S.RECEIVED,
+    S.PARTIALLY_SHIPPED,
+    S.REVIEW,
+    S.PARTIALLY_RETURNED,
+    S.RETURNED,
+)
 
 # When orders of each final status were placed: (min, max) days ago.
 PLACED_DAYS_AGO = {
@@ -1270,7 +1277,34 @@ def demo_seed(
         now=now,
         progress=progress,
     )
+    returns_seed(users=users)
     return report
+
+
+def returns_seed(*, users) -> None:
+    """Open two returns on delivered demo orders (one waiting, one approved), once."""
+    from fulfillment.models import ReturnRequest
+    from fulfillment.returns import return_approve, return_request_create
+
+    if ReturnRequest.objects.filter(
+        order__external_id__startswith=DEMO_PREFIX
+    ).exists():
+        return
+    delivered = Order.objects.filter(
+        status=S.DELIVERED, external_id__startswith=DEMO_PREFIX
+    ).order_by("number")[:2]
+    reasons = (ReturnRequest.Reason.CHANGED_MIND, ReturnRequest.Reason.DAMAGED)
+    for i, order in enumerate(delivered):
+        line = order.lines.order_by("id").first()
+        rma = return_request_create(
+            order=order,
+            lines=[(line, 1)],
+            reason=reasons[i],
+            description="七天无理由退货" if i == 0 else "外包装压坏，瓶身有裂痕",
+            actor="customer",
+        )
+        if i == 1:
+            return_approve(return_request=rma, actor=users["service"])
 
 
 def status_counts() -> dict[str, int]:

@@ -435,7 +435,7 @@ def order_payment_received(*, order: Order, paid_in_full: bool, actor: Actor) ->
 
 @transaction.atomic
 def order_cancel(*, order: Order, actor: Actor, reason: str = "") -> Order:
-    """Cancel an order that has not left the warehouse: release its stock, stop picking."""
+    """Cancel an order that has not left the warehouse: release its stock, stop picking, refund."""
     order = order_transition(
         order=order,
         to_status=S.CANCELLED,
@@ -446,6 +446,21 @@ def order_cancel(*, order: Order, actor: Actor, reason: str = "") -> Order:
     # Coupon before stock, the order intake takes these locks in.
     coupon_release(order=order)
     stock_release_for_order(order=order, actor=actor)
+    # Money already received goes back: finance gets the refund to approve and pay.
+    # (billing builds on orders, hence the import here.)
+    from billing.selectors import refundable_amount
+    from billing.services import refund_request
+
+    left = refundable_amount(order)
+    if left > 0:
+        refund_request(
+            order=order,
+            amount=left,
+            reason=reason or _("Order cancelled."),
+            source="cancellation",
+            source_ref=f"order:{order.pk}",
+            actor=actor,
+        )
     notification_queue_for_order(order=order, template="order_cancelled")
     return order
 

@@ -217,3 +217,47 @@ def test_customer_service_cannot_approve_refunds(client, member, refund):
     assert response.status_code == 403
     refund.refresh_from_db()
     assert refund.status == Refund.Status.REQUESTED
+
+
+def test_cancelling_a_paid_order_hands_the_whole_payment_to_finance(
+    paid_order, staff_user
+):
+    from inventory.models import StockLevel
+    from orders.services import order_cancel
+
+    order_cancel(order=paid_order, actor=staff_user, reason="买家不要了")
+
+    refund = Refund.objects.get(order=paid_order)
+    assert (refund.source, refund.amount, refund.source_ref, refund.reason) == (
+        Refund.Source.CANCELLATION,
+        D("256.00"),
+        f"order:{paid_order.pk}",
+        "买家不要了",
+    )
+    level = StockLevel.objects.get()
+    assert (level.on_hand, level.reserved) == (10, 0)
+
+
+def test_cancelling_during_picking_stops_the_parcels_and_refunds(
+    paid_order, staff_user, stock_ledger_errors
+):
+    from fulfillment.models import Shipment
+    from fulfillment.services import fulfillment_start
+    from orders.services import order_cancel
+
+    (parcel,) = fulfillment_start(order=paid_order, actor=staff_user)
+    order_cancel(order=paid_order, actor=staff_user)
+
+    parcel.refresh_from_db()
+    assert parcel.status == Shipment.Status.CANCELLED
+    assert Refund.objects.get(order=paid_order).amount == D("256.00")
+    assert stock_ledger_errors() == []
+
+
+def test_cancelling_an_unpaid_order_requests_no_refund(place_order, staff_user):
+    from orders.services import order_cancel
+
+    order = place_order()
+    order_cancel(order=order, actor=staff_user)
+
+    assert not Refund.objects.exists()
