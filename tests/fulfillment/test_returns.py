@@ -355,6 +355,7 @@ def test_customer_service_opens_approves_and_the_warehouse_inspects(
     )
     rma = ReturnRequest.objects.get()
     assert response["Location"] == rma.get_absolute_url()
+    assert "Approve return" in desk.get(rma.get_absolute_url()).text
     desk.post(reverse("returns:approve", args=[rma.number]))
     rma.refresh_from_db()
     assert rma.status == R.APPROVED
@@ -366,7 +367,9 @@ def test_customer_service_opens_approves_and_the_warehouse_inspects(
     }
     assert desk.post(inspect, data).status_code == 403
     client.force_login(member(WAREHOUSE))
+    assert inspect in client.get(rma.get_absolute_url()).text
     client.post(inspect, data)
+    assert "Complete and request the refund" in client.get(rma.get_absolute_url()).text
     client.post(reverse("returns:complete", args=[rma.number]), {})
 
     rma.refresh_from_db()
