@@ -57,3 +57,10 @@ class RefundPaidForm(forms.Form):
         max_length=100,
         help_text=_("Transaction number of the money sent back."),
     )
+
+
+class RefundRequestForm(forms.Form):
+    """A goodwill refund staff ask finance to pay (a late parcel, a small fault)."""
+
+    amount = forms.DecimalField(label=_("Amount (¥)"), **AMOUNT)
+    reason = forms.CharField(label=_("Reason"), max_length=300)

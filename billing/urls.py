@@ -11,6 +11,11 @@ urlpatterns = [
     ),
     path("orders/<str:number>/cod/", views.CodCollectionView.as_view(), name="cod"),
     path(
+        "orders/<str:number>/refund/",
+        views.RefundRequestView.as_view(),
+        name="refund_request",
+    ),
+    path(
         "refunds/<int:pk>/approve/",
         views.RefundApproveView.as_view(),
         name="refund_approve",

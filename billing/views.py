@@ -11,6 +11,7 @@ from billing.forms import (
     PaymentConfirmForm,
     RefundPaidForm,
     RefundRejectForm,
+    RefundRequestForm,
 )
 from billing.models import Refund
 from billing.services import (
@@ -19,6 +20,7 @@ from billing.services import (
     refund_approve,
     refund_mark_paid,
     refund_reject,
+    refund_request,
 )
 from orders.exceptions import OrderError
 from orders.forms import form_errors_text
@@ -115,3 +117,34 @@ class RefundPaidView(RefundActionView):
             refund=refund, reference=data["reference"], actor=self.request.user
         )
         return _("Refund of ¥%(amount)s marked paid.") % {"amount": refund.amount}
+
+
+class RefundRequestView(LoginRequiredMixin, PermissionRequiredMixin, View):
+    """POST only: ask finance for a goodwill refund on the order."""
+
+    permission_required = "billing.add_refund"
+    http_method_names = ["post"]
+
+    def post(self, request, number):
+        order = get_object_or_404(Order, number=number)
+        form = RefundRequestForm(request.POST)
+        if not form.is_valid():
+            messages.error(request, form_errors_text(form))
+            return redirect(order)
+        try:
+            refund = refund_request(
+                order=order,
+                amount=form.cleaned_data["amount"],
+                reason=form.cleaned_data["reason"],
+                source=Refund.Source.GOODWILL,
+                actor=request.user,
+            )
+        except OrderError as error:
+            messages.error(request, str(error))
+        else:
+            messages.success(
+                request,
+                _("Refund of ¥%(amount)s requested from finance.")
+                % {"amount": refund.amount},
+            )
+        return redirect(order)

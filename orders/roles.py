@@ -32,6 +32,7 @@ ROLES: dict[str, list[str]] = {
         "tracking.view_transitstandard",
         "billing.view_payment",
         "billing.view_refund",
+        "billing.add_refund",
     ],
     gettext_noop("仓库"): [
         "orders.view_order",
@@ -61,6 +62,7 @@ ROLES: dict[str, list[str]] = {
         "billing.add_payment",
         "billing.confirm_payment",
         "billing.view_refund",
+        "billing.add_refund",
         "billing.approve_refund",
         "fulfillment.view_shipment",
         "fulfillment.view_returnrequest",

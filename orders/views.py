@@ -11,7 +11,7 @@ from django.views import View
 from django.views.generic import ListView, TemplateView
 
 from billing.forms import CodCollectionForm, PaymentConfirmForm
-from billing.selectors import payments_for_order, refunds_for_order
+from billing.selectors import payments_for_order, refundable_amount, refunds_for_order
 from fulfillment.forms import ShipmentShipForm
 from fulfillment.returns import RETURNABLE_ORDER
 from fulfillment.selectors import shipments_for_order
@@ -136,6 +136,7 @@ class OrderDetailView(ConsoleView, TemplateView):
             payments=payments_for_order(order),
             refunds=refunds_for_order(order),
             can_approve_refund=self.request.user.has_perm("billing.approve_refund"),
+            refundable=refundable_amount(order),
             can_open_return=order.status in RETURNABLE_ORDER
             and self.request.user.has_perm("fulfillment.add_returnrequest"),
             problems=order_problem_messages(order),

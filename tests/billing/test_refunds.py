@@ -261,3 +261,26 @@ def test_cancelling_an_unpaid_order_requests_no_refund(place_order, staff_user):
     order_cancel(order=order, actor=staff_user)
 
     assert not Refund.objects.exists()
+
+
+def test_customer_service_asks_finance_for_a_goodwill_refund(
+    client, member, paid_order
+):
+    client.defaults["HTTP_ACCEPT_LANGUAGE"] = "en"
+    client.force_login(member(CUSTOMER_SERVICE))
+    url = reverse("billing:refund_request", args=[paid_order.number])
+    assert url in client.get(paid_order.get_absolute_url()).text
+
+    too_much = client.post(url, {"amount": "300.00", "reason": "快递慢"}, follow=True)
+    client.post(url, {"amount": "20.00", "reason": "快递慢"})
+
+    assert (
+        "At most ¥256.00 can be refunded: ¥256.00 paid, ¥0.00 already refunded"
+        " or requested." in too_much.text
+    )
+    refund = Refund.objects.get()
+    assert (refund.source, refund.amount, refund.requested_by.username) == (
+        Refund.Source.GOODWILL,
+        D("20.00"),
+        f"user-{CUSTOMER_SERVICE}",
+    )
