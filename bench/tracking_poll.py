@@ -115,6 +115,9 @@ def poll_worker(args):
     import os
 
     os.environ["DEMO_CARRIER_URL"] = carrier_url
+    # Real hours, as the carrier serves them: a checked parcel is next due in
+    # TRACKING_POLL_MINUTES, so one cycle polls each parcel once.
+    os.environ["DEMO_CARRIER_TIME_SCALE"] = "1"
     django_setup(url)
     from tracking.services import parcel_check, parcel_watches_claim
 
