@@ -8,6 +8,7 @@ from django.contrib import admin
 from django.utils.translation import gettext_lazy as _
 
 from inventory.models import (
+    BinLocation,
     Product,
     Reservation,
     StockLevel,
@@ -142,3 +143,12 @@ class ReservationAdmin(ReadOnlyAdmin):
     list_filter = ("warehouse",)
     list_select_related = ("order", "product", "warehouse")
     search_fields = ("order__number", "product__sku", "product__name")
+
+
+@admin.register(BinLocation)
+class BinLocationAdmin(admin.ModelAdmin):
+    list_display = ("product", "warehouse", "code")
+    list_filter = ("warehouse",)
+    search_fields = ("product__sku", "product__name", "code")
+    list_select_related = ("product", "warehouse")
+    autocomplete_fields = ("product",)

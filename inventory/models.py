@@ -262,3 +262,40 @@ class WarehouseRegion(models.Model):
 
     def __str__(self):
         return f"{self.province} → {self.warehouse} ({self.rank})"
+
+
+class BinLocation(models.Model):
+    """Where a product sits on the shelves of one warehouse (aisle-rack-shelf, e.g. A-03-2).
+
+    Pick lists are sorted by this code, so a picker walks the warehouse once.
+    """
+
+    product = models.ForeignKey(
+        Product,
+        on_delete=models.CASCADE,
+        related_name="bin_locations",
+        verbose_name=_("product"),
+    )
+    warehouse = models.ForeignKey(
+        Warehouse,
+        on_delete=models.CASCADE,
+        related_name="bin_locations",
+        verbose_name=_("warehouse"),
+    )
+    code = models.CharField(_("bin location"), max_length=32)
+
+    class Meta:
+        verbose_name = _("bin location")
+        verbose_name_plural = _("bin locations")
+        ordering = ["warehouse__priority", "code"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["product", "warehouse"], name="bin_location_unique"
+            ),
+            models.CheckConstraint(
+                condition=~Q(code=""), name="bin_location_code_not_empty"
+            ),
+        ]
+
+    def __str__(self):
+        return f"{self.product.sku} @ {self.warehouse.code}: {self.code}"
