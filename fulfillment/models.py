@@ -143,4 +143,11 @@ class ShipmentLine(models.Model):
         return f"{self.order_line.sku} × {self.quantity}"
 
 
+from fulfillment.picking_models import (  # noqa: E402, F401
+    BoxPreset,
+    Packing,
+    PickList,
+    PickListParcel,
+    ShortPick,
+)
 from fulfillment.return_models import ReturnLine, ReturnRequest  # noqa: E402, F401
