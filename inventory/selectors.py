@@ -22,7 +22,13 @@ from django.db.models import (
 from django.db.models.functions import Coalesce
 from django.utils import timezone
 
-from inventory.models import Product, Reservation, StockLevel, StockMovement
+from inventory.models import (
+    BinLocation,
+    Product,
+    Reservation,
+    StockLevel,
+    StockMovement,
+)
 
 
 def products_with_available() -> QuerySet[Product]:
@@ -423,4 +429,13 @@ def stock_level_for_plan(pk: int) -> StockLevel | None:
     """Return one stock level with its product and warehouse, or None."""
     return (
         StockLevel.objects.select_related("product", "warehouse").filter(pk=pk).first()
+    )
+
+
+def bin_codes(*, warehouse_id: int, product_ids) -> dict[int, str]:
+    """Return the bin location code of each product in the warehouse (products without one are left out)."""
+    return dict(
+        BinLocation.objects.filter(
+            warehouse_id=warehouse_id, product_id__in=set(product_ids)
+        ).values_list("product_id", "code")
     )

@@ -16,7 +16,14 @@ from inventory.allocation import (
     warehouses_ranked,
 )
 from inventory.exceptions import StockError
-from inventory.models import Product, Reservation, StockLevel, StockMovement, Warehouse
+from inventory.models import (
+    BinLocation,
+    Product,
+    Reservation,
+    StockLevel,
+    StockMovement,
+    Warehouse,
+)
 from orders.events import actor_fields
 
 Kind = StockMovement.Kind
@@ -545,3 +552,22 @@ def stock_level_plan_update(
         setattr(level, name, value)
     level.save(update_fields=list(values))
     return level
+
+
+@transaction.atomic
+def bin_location_set(*, product, warehouse, code: str, actor) -> BinLocation | None:
+    """Set where the product sits in the warehouse; an empty code clears it.
+
+    Codes are kept upper case (what the shelf label and the scanner show). No stock
+    moves, so no movement is written; ``actor`` is taken for the house rule.
+    """
+    code = (code or "").strip().upper()
+    if len(code) > BinLocation._meta.get_field("code").max_length:
+        raise StockError(_("A bin location has at most 32 characters."))
+    if not code:
+        BinLocation.objects.filter(product=product, warehouse=warehouse).delete()
+        return None
+    location, _created = BinLocation.objects.update_or_create(
+        product=product, warehouse=warehouse, defaults={"code": code}
+    )
+    return location
