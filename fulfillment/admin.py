@@ -7,11 +7,16 @@ A parcel's status, carrier and tracking number change through
 from django.contrib import admin
 
 from fulfillment.models import (
+    BoxPreset,
     Carrier,
+    Packing,
+    PickList,
+    PickListParcel,
     ReturnLine,
     ReturnRequest,
     Shipment,
     ShipmentLine,
+    ShortPick,
 )
 from orders.admin import ReadOnlyAdmin, ReadOnlyInline
 
@@ -122,3 +127,65 @@ class ReturnRequestAdmin(ReadOnlyAdmin):
     search_fields = ("number", "order__number")
     date_hierarchy = "requested_at"
     inlines = [ReturnLineInline]
+
+
+# --- Picking and packing: written by fulfillment.picking / fulfillment.packing ---
+
+
+class PickListParcelInline(ReadOnlyInline):
+    model = PickListParcel
+    fields = ("position", "shipment")
+    readonly_fields = fields
+
+    def get_queryset(self, request):
+        return super().get_queryset(request).select_related("shipment")
+
+
+@admin.register(PickList)
+class PickListAdmin(ReadOnlyAdmin):
+    list_display = ("number", "warehouse", "status", "created_at", "created_by")
+    list_filter = ("status", "warehouse")
+    list_select_related = ("warehouse", "created_by")
+    search_fields = ("number", "parcels__shipment__order__number")
+    date_hierarchy = "created_at"
+    inlines = [PickListParcelInline]
+
+
+@admin.register(ShortPick)
+class ShortPickAdmin(ReadOnlyAdmin):
+    list_display = (
+        "pick_list",
+        "product",
+        "quantity",
+        "reason",
+        "bin_code",
+        "created_at",
+        "created_by",
+    )
+    list_filter = ("reason",)
+    list_select_related = ("pick_list", "product", "created_by")
+    search_fields = ("pick_list__number", "product__sku")
+
+
+@admin.register(BoxPreset)
+class BoxPresetAdmin(admin.ModelAdmin):
+    """Carton sizes offered at the pack station; staff keep this list."""
+
+    list_display = ("name", "length_cm", "width_cm", "height_cm", "tare_kg", "active")
+    list_filter = ("active",)
+    search_fields = ("name",)
+
+
+@admin.register(Packing)
+class PackingAdmin(ReadOnlyAdmin):
+    list_display = (
+        "shipment",
+        "box_preset",
+        "length_cm",
+        "width_cm",
+        "height_cm",
+        "packed_at",
+        "packed_by",
+    )
+    list_select_related = ("shipment", "box_preset", "packed_by")
+    search_fields = ("shipment__order__number",)

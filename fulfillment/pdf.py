@@ -94,3 +94,16 @@ def draw_qr(canvas, value: str, x: float, y: float, *, size: float = 20 * mm) ->
     )
     drawing.add(widget)
     renderPDF.draw(drawing, canvas, x, y)
+
+
+def code128_svg(value: str, *, height: float = 10 * mm) -> str:
+    """Return a code128 barcode of ``value`` as inline SVG (for printed HTML pages)."""
+    from reportlab.graphics import renderSVG
+    from reportlab.graphics.barcode import createBarcodeDrawing
+
+    drawing = createBarcodeDrawing(
+        "Code128", value=value, barHeight=height, humanReadable=True
+    )
+    svg = renderSVG.drawToString(drawing)
+    # Drop the XML prolog and doctype so the SVG can sit inside HTML.
+    return svg[svg.index("<svg") :]

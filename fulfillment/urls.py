@@ -1,6 +1,7 @@
 from django.urls import path
 
 from fulfillment import views
+from fulfillment.picking_urls import urlpatterns as picking_patterns
 
 app_name = "fulfillment"
 urlpatterns = [
@@ -11,3 +12,6 @@ urlpatterns = [
     ),
     path("<int:pk>/ship/", views.ShipmentShipView.as_view(), name="ship"),
 ]
+
+# Picking and packing (fulfillment/picking_urls.py).
+urlpatterns += picking_patterns

@@ -9,7 +9,9 @@ from django.contrib.messages import get_messages
 from django.urls import reverse
 
 from billing.services import payment_confirm, refund_request
-from fulfillment.models import ReturnLine, ReturnRequest
+from fulfillment.models import BoxPreset, ReturnLine, ReturnRequest
+from fulfillment.packing import pack_scan
+from fulfillment.picking import pick_lists_for_orders, short_pick_report
 from fulfillment.services import fulfillment_start, shipment_ship
 from inventory.models import (
     Product,
@@ -19,6 +21,7 @@ from inventory.models import (
     Warehouse,
     WarehouseRegion,
 )
+from inventory.services import bin_location_set
 from orders.models import (
     ChannelListing,
     ImportBatch,
@@ -119,6 +122,30 @@ def a_row_of_everything(place_order, carrier, channel):
     )
     ReturnLine.objects.create(
         return_request=rma, order_line=shipped.lines.get(), quantity=1
+    )
+    # Picking and packing: a bin, a pick list with a short pick, a box, a packing.
+    bin_location_set(
+        product=Product.objects.first(),
+        warehouse=Warehouse.objects.get(),
+        code="A-01",
+        actor="t",
+    )
+    to_pick = [place_order(), place_order()]
+    for order in to_pick:
+        payment_confirm(order=order, method="alipay", amount=order.total, actor="t")
+    [pick_list] = pick_lists_for_orders(orders=to_pick, actor="t")
+    short_pick_report(
+        pick_list=pick_list,
+        product=Product.objects.first(),
+        quantity=1,
+        reason="damaged",
+        actor="t",
+    )
+    BoxPreset.objects.create(name="小号", length_cm=20, width_cm=15, height_cm=10)
+    pack_scan(
+        shipment=pick_list.parcels.first().shipment,
+        code=Product.objects.first().sku,
+        actor="t",
     )
 
 
