@@ -4,7 +4,7 @@ CSV import, replenishment figures."""
 from django import forms
 from django.utils.translation import gettext_lazy as _
 
-from inventory.models import Warehouse
+from inventory.models import StockLevel, Warehouse
 from inventory.selectors import order_for_return, product_by_code
 
 
@@ -262,3 +262,13 @@ class StockLevelPlanForm(forms.Form):
         self.fields["lead_time_days"].widget.attrs["placeholder"] = (
             product.lead_time_days
         )
+
+
+class BinLocationForm(forms.Form):
+    """Where a stock level's product sits in its warehouse; empty clears it."""
+
+    level = forms.ModelChoiceField(
+        queryset=StockLevel.objects.select_related("product", "warehouse"),
+        widget=forms.HiddenInput,
+    )
+    code = forms.CharField(label=_("Bin location"), max_length=32, required=False)

@@ -1,5 +1,7 @@
 """Stock counts from a CSV file: ``sku,warehouse,counted`` (one row per SKU and warehouse).
 
+An optional ``bin`` column sets each row's bin location too (an empty cell leaves it).
+
 ``counted`` is the number of units on hand after the count; ``on_hand`` is taken
 as the same column, so the console's stock export can be edited and imported
 again. Each row is posted as a stocktake of its own (one transaction per row): a bad
@@ -10,11 +12,12 @@ import csv
 import io
 from dataclasses import dataclass, field
 
+from django.db import transaction
 from django.utils.translation import gettext as _
 
 from inventory.exceptions import StockError
 from inventory.models import Product, Warehouse
-from inventory.services import stocktake_post
+from inventory.services import bin_location_set, stocktake_post
 
 COUNT_COLUMNS = ("counted", "on_hand")
 
@@ -47,11 +50,17 @@ def stock_import_csv(*, data: bytes, actor, reference="") -> StockImportResult:
             _("The file needs the columns sku, warehouse and counted (or on_hand).")
         )
     at = {name: header.index(name) for name in ("sku", "warehouse", count_column)}
+    bin_at = header.index("bin") if "bin" in header else None
     rows = [(number, row) for number, row in enumerate(reader, start=2) if any(row)]
     cells = [
         (number, *(row[at[n]].strip() if at[n] < len(row) else "" for n in at))
         for number, row in rows
     ]
+    bins = {
+        number: row[bin_at].strip()
+        for number, row in rows
+        if bin_at is not None and bin_at < len(row) and row[bin_at].strip()
+    }
     products = Product.objects.in_bulk({c[1] for c in cells}, field_name="sku")
     warehouses = Warehouse.objects.in_bulk({c[2] for c in cells}, field_name="code")
     result = StockImportResult()
@@ -86,16 +95,25 @@ def stock_import_csv(*, data: bytes, actor, reference="") -> StockImportResult:
             continue
         seen[(sku, code)] = number
         try:
-            movements = stocktake_post(
-                warehouse=warehouse,
-                counts={product: counted},
-                actor=actor,
-                reference=reference,
-            )
+            # One row, one transaction: its count and its bin land together or not at all.
+            with transaction.atomic():
+                movements = stocktake_post(
+                    warehouse=warehouse,
+                    counts={product: counted},
+                    actor=actor,
+                    reference=reference,
+                )
+                if number in bins:
+                    bin_location_set(
+                        product=product,
+                        warehouse=warehouse,
+                        code=bins[number],
+                        actor=actor,
+                    )
         except StockError as error:
             result.errors.append((number, str(error)))
             continue
-        if movements:
+        if movements or number in bins:
             result.changed += 1
         else:
             result.unchanged += 1

@@ -439,3 +439,23 @@ def bin_codes(*, warehouse_id: int, product_ids) -> dict[int, str]:
             warehouse_id=warehouse_id, product_id__in=set(product_ids)
         ).values_list("product_id", "code")
     )
+
+
+def bin_codes_for_levels(levels) -> dict[tuple[int, int], str]:
+    """Return the bin code per (product id, warehouse id) of these stock levels."""
+    levels = list(levels)
+    rows = BinLocation.objects.filter(
+        product_id__in={lv.product_id for lv in levels},
+        warehouse_id__in={lv.warehouse_id for lv in levels},
+    ).values_list("product_id", "warehouse_id", "code")
+    return {(p, w): code for p, w, code in rows}
+
+
+def bin_codes_all() -> dict[tuple[int, int], str]:
+    """Return every bin code by (product id, warehouse id), for the CSV export."""
+    return {
+        (p, w): code
+        for p, w, code in BinLocation.objects.values_list(
+            "product_id", "warehouse_id", "code"
+        )
+    }

@@ -9,6 +9,7 @@ urlpatterns = [
     path("import/", views.StockImportView.as_view(), name="import"),
     path("goods-in/", views.GoodsInView.as_view(), name="goods_in"),
     path("adjust/", views.StockAdjustView.as_view(), name="adjust"),
+    path("bins/", views.BinLocationSetView.as_view(), name="bin_set"),
     path("returns/", views.StockReturnView.as_view(), name="returns"),
     path(
         "levels/<int:pk>/replenishment/",

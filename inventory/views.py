@@ -14,6 +14,7 @@ from django.views import View
 
 from inventory.exceptions import StockError
 from inventory.forms import (
+    BinLocationForm,
     GoodsInForm,
     StockAdjustForm,
     StockFilterForm,
@@ -27,6 +28,8 @@ from inventory.imports import stock_import_csv
 from inventory.models import StockMovement
 from inventory.selectors import (
     backorders_owed,
+    bin_codes_all,
+    bin_codes_for_levels,
     movements_recent,
     replenishment_rows,
     stock_level_for_plan,
@@ -35,12 +38,14 @@ from inventory.selectors import (
     stocktake_sheet,
 )
 from inventory.services import (
+    bin_location_set,
     stock_adjust,
     stock_level_plan_update,
     stock_receive,
     stock_return,
     stocktake_post,
 )
+from orders.forms import form_errors_text
 from orders.views import ConsoleView
 
 
@@ -75,6 +80,9 @@ class StockListView(StockView):
         form = StockFilterForm(request.GET or None)
         rows = replenishment_rows(active_only=False, **form.filters())
         page = Paginator(rows, self.paginate_by).get_page(request.GET.get("page"))
+        bins = bin_codes_for_levels(row.level for row in page.object_list)
+        for row in page.object_list:
+            row.bin = bins.get((row.level.product_id, row.level.warehouse_id), "")
         return render(
             request,
             "inventory/stock_list.html",
@@ -82,11 +90,50 @@ class StockListView(StockView):
         )
 
 
+class BinLocationSetView(StockChangeView):
+    """Set or clear a stock level's bin location from the stock list."""
+
+    http_method_names = ["post"]
+
+    def post(self, request):
+        form = BinLocationForm(request.POST)
+        if not form.is_valid():
+            messages.error(request, form_errors_text(form))
+        else:
+            level = form.cleaned_data["level"]
+            try:
+                location = bin_location_set(
+                    product=level.product,
+                    warehouse=level.warehouse,
+                    code=form.cleaned_data["code"],
+                    actor=request.user,
+                )
+            except StockError as error:
+                messages.error(request, str(error))
+            else:
+                messages.success(
+                    request,
+                    _("%(sku)s in %(warehouse)s: bin %(code)s.")
+                    % {
+                        "sku": level.product.sku,
+                        "warehouse": level.warehouse.name,
+                        "code": location.code if location else "—",
+                    },
+                )
+        back = request.POST.get("next", "")
+        if not url_has_allowed_host_and_scheme(
+            back, allowed_hosts={request.get_host()}
+        ):
+            back = reverse("stock:list")
+        return redirect(back)
+
+
 class StockExportView(StockView):
     def get(self, request):
         response, writer = csv_response(f"stock-{_stamp()}.csv")
         # Column names are the import's own, so an edited export imports again.
-        writer.writerow(["sku", "warehouse", "on_hand", "reserved", "available"])
+        writer.writerow(["sku", "warehouse", "on_hand", "reserved", "available", "bin"])
+        bins = bin_codes_all()
         for level in stock_levels_for_export():
             writer.writerow(
                 [
@@ -95,6 +142,7 @@ class StockExportView(StockView):
                     level.on_hand,
                     level.reserved,
                     level.available,
+                    bins.get((level.product_id, level.warehouse_id), ""),
                 ]
             )
         return response

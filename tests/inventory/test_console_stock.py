@@ -130,8 +130,8 @@ def test_the_stock_export_is_the_import_format(console, stocked_product):
 
     lines = response.content.decode("utf-8-sig").splitlines()
     assert lines == [
-        "sku,warehouse,on_hand,reserved,available",
-        f"{stocked_product.sku},hz,10,0,10",
+        "sku,warehouse,on_hand,reserved,available,bin",
+        f"{stocked_product.sku},hz,10,0,10,",
     ]
 
 
