@@ -33,7 +33,7 @@ def pick_list_pdf(*, pick_list, rows, entries) -> bytes:
         canvas.drawString(
             15 * mm,
             height - 27 * mm,
-            _("%(warehouse)s · %(parcels)d parcel(s) · printed %(time)s")
+            _("%(warehouse)s | %(parcels)d parcel(s) | printed %(time)s")
             % {
                 "warehouse": pick_list.warehouse.name,
                 "parcels": len(slots),
