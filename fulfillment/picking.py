@@ -87,10 +87,17 @@ def pick_list_create(
             # Another clerk took the number at the same moment.
             if attempt == 4:
                 raise
-    PickListParcel.objects.bulk_create(
-        PickListParcel(pick_list=pick_list, shipment=parcel, position=position)
-        for position, parcel in enumerate(free, start=1)
-    )
+    try:
+        with transaction.atomic():
+            PickListParcel.objects.bulk_create(
+                PickListParcel(pick_list=pick_list, shipment=parcel, position=position)
+                for position, parcel in enumerate(free, start=1)
+            )
+    except IntegrityError:
+        # Another wave took one of these parcels while this one was being built.
+        raise ShipmentError(
+            _("Another pick list took some of these parcels just now; try again.")
+        ) from None
     for parcel in free:
         order_event_record(
             order=parcel.order,
