@@ -42,6 +42,8 @@ def test_a_wave_is_previewed_by_filters_then_made(
     assert response.url == pick_list.get_absolute_url()
     assert said(response) == [f"Pick list {pick_list.number} made."]
     assert pick_list.filters == {"carrier": "", "single_first": True, "limit": 10}
+    listing = warehouse_staff.get(reverse("fulfillment:pick_lists"))
+    assert pick_list.number in listing.content.decode()
 
 
 def test_the_pick_list_page_print_view_and_pdf_show_the_skus_by_bin(
