@@ -15,6 +15,24 @@ class Carrier(models.Model):
     # Where a customer can look a parcel up; "{number}" is replaced.
     tracking_url = models.CharField(_("tracking URL"), max_length=200, blank=True)
     supports_cod = models.BooleanField(_("cash on delivery"), default=False)
+    # Provinces the carrier delivers to; empty: everywhere.
+    regions = models.JSONField(
+        _("regions served"),
+        default=list,
+        blank=True,
+        help_text=_('Provinces, e.g. ["江苏", "浙江", "上海"]; empty: everywhere.'),
+    )
+    # A regular expression; empty: the built-in format for its code, if one is known
+    # (fulfillment/carriers.py TRACKING_NUMBER_FORMATS).
+    tracking_number_pattern = models.CharField(
+        _("tracking number format"),
+        max_length=200,
+        blank=True,
+        help_text=_(
+            "A regular expression the whole number must match; empty: the built-in"
+            " format for the carrier's code, if one is known."
+        ),
+    )
     active = models.BooleanField(_("active"), default=True)
 
     class Meta:
@@ -62,6 +80,14 @@ class Shipment(models.Model):
         blank=True,
         related_name="shipments",
         verbose_name=_("carrier"),
+    )
+    service = models.ForeignKey(
+        "fulfillment.CarrierService",
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="shipments",
+        verbose_name=_("service"),
     )
     tracking_number = models.CharField(_("tracking number"), max_length=40, blank=True)
     status = models.CharField(
@@ -143,6 +169,11 @@ class ShipmentLine(models.Model):
         return f"{self.order_line.sku} × {self.quantity}"
 
 
+from fulfillment.carrier_models import (  # noqa: E402, F401
+    CarrierAccount,
+    CarrierService,
+    ChannelShipping,
+)
 from fulfillment.picking_models import (  # noqa: E402, F401
     BoxPreset,
     Packing,

@@ -157,6 +157,10 @@ class Order(models.Model):
         PREPAID = "prepaid", _("Prepaid")
         COD = "cod", _("Cash on delivery")
 
+    class CarrierChoice(models.TextChoices):
+        CUSTOMER = "customer", _("Customer")
+        STAFF = "staff", _("Staff")
+
     number = models.CharField(_("order number"), max_length=20, unique=True)
     channel = models.ForeignKey(
         Channel,
@@ -223,6 +227,25 @@ class Order(models.Model):
         related_name="orders_created",
         verbose_name=_("created by import"),
     )
+    # The carrier the customer chose at checkout, or staff set on the order page;
+    # empty: the selection rules pick one (fulfillment/carriers.py).
+    carrier = models.ForeignKey(
+        "fulfillment.Carrier",
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="+",
+        verbose_name=_("carrier"),
+    )
+    carrier_chosen_by = models.CharField(
+        _("carrier chosen by"),
+        max_length=8,
+        choices=CarrierChoice.choices,
+        blank=True,
+    )
+    # When the goods must leave: set once the order is accepted, from its channel's
+    # shipping deadline (marketplaces penalise late shipping).
+    ship_by = models.DateTimeField(_("ship by"), null=True, blank=True, db_index=True)
     placed_at = models.DateTimeField(
         _("placed at"), default=timezone.now, db_index=True
     )
