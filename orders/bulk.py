@@ -10,9 +10,11 @@ import json
 from dataclasses import dataclass
 
 from django.db import IntegrityError, transaction
+from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from config.bulk import bulk_insert
+from fulfillment.carriers import ship_by_for, ship_within_hours_by_channel
 from inventory.services import Demand, stock_reserve
 from orders.events import Actor
 from orders.exceptions import OrderError
@@ -192,17 +194,27 @@ def _save_outcomes(orders: list[Order]):
     """Write where processing took each order: one UPDATE per outcome, not per order."""
     outcomes: dict[tuple[str, str], tuple[list, list[int]]] = {}
     for order in orders:
-        key = (order.status, json.dumps(order.problems, sort_keys=True))
+        if order.problems:
+            order.ship_by = None  # held for correction: not accepted yet
+        key = (order.status, json.dumps(order.problems, sort_keys=True), order.ship_by)
         outcomes.setdefault(key, (order.problems, []))[1].append(order.pk)
-    for (status, _key), (problems, ids) in outcomes.items():
-        Order.objects.filter(pk__in=ids).update(status=status, problems=problems)
+    for (status, _key, ship_by), (problems, ids) in outcomes.items():
+        Order.objects.filter(pk__in=ids).update(
+            status=status, problems=problems, ship_by=ship_by
+        )
 
 
 def _process(built, actor) -> list[OrderEvent]:
     """Take each new order as far as ``order_process`` would, writing nothing yet."""
     events, demands = [], []
     rules = routing_rules_active()
+    accepted_at, ship_within = timezone.now(), ship_within_hours_by_channel()
     for order, lines in built:
+        if order.payment_status != Order.PaymentStatus.UNPAID:
+            # Accepted (paid, or cash on delivery): the channel's shipping clock starts.
+            order.ship_by = ship_by_for(
+                order, accepted_at=accepted_at, hours_by_channel=ship_within
+            )
         problems = order_problems(order, email=order.customer.email)
         if problems:
             order.problems = problems

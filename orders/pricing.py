@@ -377,13 +377,8 @@ def _shipping_rule(rules, province, carrier_id):
     return None
 
 
-def _shipping(rules, lines, province, given, carrier_id) -> tuple[Decimal, dict]:
-    if given > 0:
-        return given, {"source": "given", "fee": _s(given)}
-    rule = _shipping_rule(rules, province, carrier_id)
-    if rule is None:
-        return given, {"source": "given", "fee": _s(given)}
-    weight = sum((li.product.weight_kg * li.quantity for li in lines), Decimal("0"))
+def _weight_fee(rule, weight) -> tuple[Decimal, int]:
+    """Return the 首重 + 续重 fee for the weight, and how many additional steps it took."""
     fee = rule.first_fee
     steps = 0
     if weight > rule.first_weight_kg:
@@ -393,6 +388,43 @@ def _shipping(rules, lines, province, given, carrier_id) -> tuple[Decimal, dict]
             ).to_integral_value(rounding=ROUND_CEILING)
         )
         fee += rule.additional_fee * steps
+    return fee, steps
+
+
+def carrier_rate(
+    *, carrier_id: int, province: str, weight_kg: Decimal
+) -> Decimal | None:
+    """Return what the carrier's own rate table charges for the weight to the province.
+
+    A carrier's rate table is its ``ShippingRule`` rows (the default rules are what
+    customers are charged, not a carrier's price). None: the carrier has no rate for
+    the province. Free-shipping thresholds are the customer's, so they do not apply.
+    """
+    rule = None
+    for candidate in rules_current().shipping:
+        if candidate.carrier_id != carrier_id:
+            continue
+        if candidate.provinces and _province_in(province, candidate.provinces):
+            rule = candidate
+            break
+        if not candidate.provinces and rule is None:
+            rule = candidate
+    if rule is None:
+        return None
+    fee, _steps = _weight_fee(rule, weight_kg)
+    if rule.remote_surcharge and _province_in(province, rule.remote_provinces):
+        fee += rule.remote_surcharge
+    return money(fee)
+
+
+def _shipping(rules, lines, province, given, carrier_id) -> tuple[Decimal, dict]:
+    if given > 0:
+        return given, {"source": "given", "fee": _s(given)}
+    rule = _shipping_rule(rules, province, carrier_id)
+    if rule is None:
+        return given, {"source": "given", "fee": _s(given)}
+    weight = sum((li.product.weight_kg * li.quantity for li in lines), Decimal("0"))
+    fee, steps = _weight_fee(rule, weight)
     goods = sum((li.net for li in lines), ZERO)
     free = rule.free_over is not None and goods >= rule.free_over
     if free:

@@ -13,6 +13,7 @@ from django.db import IntegrityError, transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
+from fulfillment.carriers import order_ship_by_set
 from fulfillment.services import shipments_cancel_open
 from inventory.allocation import reservation_move
 from inventory.services import (
@@ -261,6 +262,8 @@ def order_process(*, order: Order, actor: Actor, email: str = "") -> Order:
     ):
         if order.payment_status == PS.UNPAID:
             return order
+        # Accepted (paid, or cash on delivery): the channel's shipping clock starts.
+        order = order_ship_by_set(order=order)
         if order.status != S.BACKORDERED:
             rule = routing_rule_for_order(order)
             if rule is not None:
