@@ -2,7 +2,8 @@
 
 Selection, in order: the carrier staff set on the order page; the customer's choice;
 the channel's carrier; else the cheapest carrier for the weight and destination by
-its rate table (its ``orders.ShippingRule`` rows). A carrier qualifies only when it is
+its rate table (its ``orders.ShippingRule`` rows; a carrier without a rate for the
+destination comes after every carrier with one). A carrier qualifies only when it is
 active, serves the destination province and, for a cash-on-delivery order, collects
 cash. A choice that does not qualify (the customer's carrier does not take COD) is
 passed over and the reason kept, so the order page can say why.
@@ -160,12 +161,6 @@ def carrier_options(
         )
         for carrier in Carrier.objects.filter(active=True).order_by("name")
     ]
-    for option in options:
-        if not option.problem and option.rate is None:
-            option.problem = _("%(carrier)s has no rate for %(province)s.") % {
-                "carrier": option.carrier.name,
-                "province": order.province or "?",
-            }
     return options
 
 
@@ -189,9 +184,6 @@ def carrier_choose(order: Order, *, weight_kg: Decimal | None = None) -> Carrier
     for carrier, reason in wishes:
         option = by_id.get(carrier.pk)
         problem = _problem(carrier, order) if option is None else option.problem
-        # Staff know what they are doing with a carrier without a rate table.
-        if option is not None and option.rate is None and not _problem(carrier, order):
-            problem = ""
         if (
             problem
             and order.carrier_chosen_by == Order.CarrierChoice.STAFF
@@ -216,10 +208,18 @@ def carrier_choose(order: Order, *, weight_kg: Decimal | None = None) -> Carrier
             options=options,
             passed_over=passed_over,
         )
-    best = min(usable, key=lambda o: (o.rate, o.carrier.name))
+    # A carrier without a rate table for the destination costs an unknown amount:
+    # it is taken only when no carrier with a rate can go.
+    best = min(
+        usable, key=lambda o: (o.rate is None, o.rate or Decimal("0"), o.carrier.name)
+    )
     return CarrierChoice(
         carrier=best.carrier,
-        reason=_("cheapest for %(weight)s kg to %(province)s")
+        reason=(
+            _("cheapest for %(weight)s kg to %(province)s")
+            if best.rate is not None
+            else _("no carrier has a rate for %(weight)s kg to %(province)s")
+        )
         % {
             "weight": (order_weight_kg(order) if weight_kg is None else weight_kg),
             "province": order.province or "?",

@@ -119,9 +119,12 @@ def shipment_ship(
     tracking_number = tracking_number.strip().upper()
     if not tracking_number:
         raise ShipmentError(_("Enter the tracking number."))
-    if Shipment.objects.filter(
-        carrier=carrier, tracking_number=tracking_number
-    ).exists():
+    # The parcel may carry the number already: it was given before its label printed.
+    if (
+        Shipment.objects.filter(carrier=carrier, tracking_number=tracking_number)
+        .exclude(pk=shipment.pk)
+        .exists()
+    ):
         raise ShipmentError(
             _("Tracking number %(number)s is already used on another parcel.")
             % {"number": tracking_number}

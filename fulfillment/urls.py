@@ -2,6 +2,7 @@ from django.urls import path
 
 from fulfillment import views
 from fulfillment.picking_urls import urlpatterns as picking_patterns
+from fulfillment.shipping_urls import urlpatterns as shipping_patterns
 
 app_name = "fulfillment"
 urlpatterns = [
@@ -15,3 +16,6 @@ urlpatterns = [
 
 # Picking and packing (fulfillment/picking_urls.py).
 urlpatterns += picking_patterns
+
+# Labels, bulk shipping, 批量发货 upload, ship-by (fulfillment/shipping_urls.py).
+urlpatterns += shipping_patterns

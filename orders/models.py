@@ -317,6 +317,22 @@ class Order(models.Model):
         return f"{settings.SITE_URL}/track/?number={self.number}"
 
     @property
+    def ship_by_late(self) -> bool:
+        """Return whether the order should have shipped by now and has not."""
+        return bool(
+            self.ship_by
+            and self.ship_by < timezone.now()
+            and self.status
+            in (
+                self.Status.REVIEW,
+                self.Status.BACKORDERED,
+                self.Status.READY_TO_FULFILL,
+                self.Status.IN_FULFILLMENT,
+                self.Status.PARTIALLY_SHIPPED,
+            )
+        )
+
+    @property
     def full_address(self):
         return f"{self.province}{self.city}{self.district}{self.address_detail}"
 

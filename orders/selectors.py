@@ -265,7 +265,7 @@ def order_for_console(number: str) -> Order | None:
     """Return the order with everything its console page shows, or None."""
     return (
         Order.objects.filter(number=number)
-        .select_related("channel", "customer")
+        .select_related("channel", "customer", "carrier")
         .prefetch_related(
             "lines",
             Prefetch(
@@ -444,6 +444,21 @@ def order_actions(order: Order, user, *, shipments=()) -> list[OrderAction]:
                 "reallocate",
                 _("Move to another warehouse"),
                 reverse("console:order_reallocate", args=[number]),
+            )
+        )
+    # Staff may override the carrier the rules pick until the goods have left.
+    if order.status in (
+        S.REVIEW,
+        S.BACKORDERED,
+        S.READY_TO_FULFILL,
+        S.IN_FULFILLMENT,
+        S.PARTIALLY_SHIPPED,
+    ) and _may(user, "orders.change_order"):
+        actions.append(
+            OrderAction(
+                "carrier",
+                _("Carrier"),
+                reverse("fulfillment:order_carrier", args=[number]),
             )
         )
     # A shipped order has open parcels only when a lost one is being replaced.

@@ -12,7 +12,7 @@ from django.views.generic import ListView, TemplateView
 
 from billing.forms import CodCollectionForm, PaymentConfirmForm
 from billing.selectors import payments_for_order, refundable_amount, refunds_for_order
-from fulfillment.forms import ShipmentShipForm
+from fulfillment.forms import OrderCarrierForm, ShipmentShipForm
 from fulfillment.returns import RETURNABLE_ORDER
 from fulfillment.selectors import shipments_for_order
 from inventory.selectors import products_search
@@ -99,9 +99,8 @@ class OrderListView(ConsoleView, ListView):
 ACTION_FORMS = {
     "confirm_payment": lambda order, action: PaymentConfirmForm.for_order(order),
     "cod": lambda order, action: CodCollectionForm.for_order(order),
-    "ship": lambda order, action: ShipmentShipForm(
-        initial={"weight_kg": action.shipment.weight_kg or None}
-    ),
+    "ship": lambda order, action: ShipmentShipForm.for_shipment(action.shipment),
+    "carrier": lambda order, action: OrderCarrierForm.for_order(order),
     "correct": lambda order, action: OrderCorrectForm.for_order(order),
     "cancel": lambda order, action: OrderCancelForm(),
     "note": lambda order, action: OrderNoteForm(),

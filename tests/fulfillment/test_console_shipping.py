@@ -58,15 +58,21 @@ def test_shipping_with_a_tracking_number_ships_the_order(
     order, parcel = picking
     response = warehouse_staff.post(
         reverse("fulfillment:ship", args=[parcel.pk]),
-        {"carrier": carrier.pk, "tracking_number": " sf123456 ", "weight_kg": "1.2"},
+        {
+            "carrier": carrier.pk,
+            "tracking_number": " sf1234567890123 ",
+            "weight_kg": "1.2",
+        },
     )
     parcel.refresh_from_db()
     order.refresh_from_db()
-    assert (parcel.status, parcel.tracking_number) == ("shipped", "SF123456")
+    assert (parcel.status, parcel.tracking_number) == ("shipped", "SF1234567890123")
     assert str(parcel.weight_kg) == "1.200"
     assert parcel.shipped_by.username == f"user-{WAREHOUSE}"
     assert order.status == S.SHIPPED
-    assert said(response) == ["Parcel shipped with 顺丰速运, tracking number SF123456."]
+    assert said(response) == [
+        "Parcel shipped with 顺丰速运, tracking number SF1234567890123."
+    ]
 
 
 def test_a_real_carrier_needs_a_tracking_number(warehouse_staff, picking, carrier):
@@ -98,13 +104,18 @@ def test_a_used_tracking_number_shows_the_domain_error(
     other = place_order(payment_method="cod", phone="13900139000")
     (other_parcel,) = fulfillment_start(order=other, actor="test")
     shipment_ship(
-        shipment=other_parcel, carrier=carrier, tracking_number="SF1", actor="test"
+        shipment=other_parcel,
+        carrier=carrier,
+        tracking_number="SF1000000000001",
+        actor="test",
     )
     response = warehouse_staff.post(
         reverse("fulfillment:ship", args=[parcel.pk]),
-        {"carrier": carrier.pk, "tracking_number": "SF1"},
+        {"carrier": carrier.pk, "tracking_number": "SF1000000000001"},
     )
-    assert said(response) == ["Tracking number SF1 is already used on another parcel."]
+    assert said(response) == [
+        "Tracking number SF1000000000001 is already used on another parcel."
+    ]
     order.refresh_from_db()
     assert order.status == S.IN_FULFILLMENT
 

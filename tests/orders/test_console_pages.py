@@ -96,8 +96,9 @@ def test_the_dashboard_counts_orders_per_status_in_lifecycle_order(
     OrderFactory.create_batch(3, status=S.AWAITING_PAYMENT)
     OrderFactory(status=S.NEEDS_CORRECTION)
     OrderFactory(status=S.SHIPPED, placed_at=timezone.now() - timedelta(days=3))
-    # session, user, its permissions (2), statuses, today, parcel exceptions (2)
-    with django_assert_max_num_queries(8):
+    # session, user, its permissions (2), statuses, today, parcel exceptions (2),
+    # ship-by deadlines (1)
+    with django_assert_max_num_queries(9):
         response = console.get("/console/")
     summary = response.context["summary"]
     assert [row.status for row in summary.statuses] == list(S.values)
