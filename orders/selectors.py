@@ -446,7 +446,8 @@ def order_actions(order: Order, user, *, shipments=()) -> list[OrderAction]:
                 reverse("console:order_reallocate", args=[number]),
             )
         )
-    # Staff may override the carrier the rules pick until the goods have left.
+    # Staff may override the carrier the rules pick from acceptance until the goods
+    # have left (before that the order's details are still being settled).
     if order.status in (
         S.REVIEW,
         S.BACKORDERED,
