@@ -62,8 +62,8 @@ def shipment_tracking_assign(
         number = label_source_for(shipment).tracking_number(shipment)
         if not number:
             raise ShipmentError(
-                _("Enter the %(carrier)s tracking number for parcel #%(parcel)d.")
-                % {"carrier": carrier.name, "parcel": shipment.pk}
+                _("Enter the %(carrier)s tracking number first.")
+                % {"carrier": carrier.name}
             )
     error = tracking_number_error(carrier=carrier, number=number)
     if error:

@@ -131,7 +131,7 @@ def test_a_parcel_without_a_number_is_sent_back_to_the_order_with_the_reason(
 
     assert response.status_code == 302 and response.url == order.get_absolute_url()
     messages = [str(m) for m in response.wsgi_request._messages]
-    assert messages == [f"Enter the 顺丰速运 tracking number for parcel #{parcel.pk}."]
+    assert messages == ["Enter the 顺丰速运 tracking number first."]
 
 
 def test_an_account_can_name_another_label_source(labelled, monkeypatch):
