@@ -5,10 +5,14 @@ A parcel's status, carrier and tracking number change through
 """
 
 from django.contrib import admin
+from django.utils.translation import gettext_lazy as _
 
 from fulfillment.models import (
     BoxPreset,
     Carrier,
+    CarrierAccount,
+    CarrierService,
+    ChannelShipping,
     Packing,
     PickList,
     PickListParcel,
@@ -19,13 +23,77 @@ from fulfillment.models import (
     ShortPick,
 )
 from orders.admin import ReadOnlyAdmin, ReadOnlyInline
+from orders.models import ShippingRule
+
+
+class CarrierServiceInline(admin.TabularInline):
+    model = CarrierService
+    extra = 0
+    fields = ("code", "name", "active")
+
+
+class CarrierAccountInline(admin.TabularInline):
+    model = CarrierAccount
+    extra = 0
+    fields = ("name", "account_number", "warehouse", "label_source", "active")
+
+
+class CarrierRateInline(admin.TabularInline):
+    """The carrier's rate table: 首重/续重 per province group (pricing's ShippingRule)."""
+
+    model = ShippingRule
+    fk_name = "carrier"
+    extra = 0
+    verbose_name = _("rate")
+    verbose_name_plural = _("rate table (first weight + additional weight)")
+    fields = (
+        "name",
+        "provinces",
+        "first_weight_kg",
+        "first_fee",
+        "additional_weight_kg",
+        "additional_fee",
+        "remote_provinces",
+        "remote_surcharge",
+        "active",
+    )
 
 
 @admin.register(Carrier)
 class CarrierAdmin(admin.ModelAdmin):
-    list_display = ("name", "code", "supports_cod", "active", "tracking_url")
+    list_display = ("name", "code", "supports_cod", "regions", "active", "tracking_url")
     list_filter = ("active", "supports_cod")
     search_fields = ("name", "code")
+    inlines = [CarrierServiceInline, CarrierAccountInline, CarrierRateInline]
+
+
+@admin.register(CarrierService)
+class CarrierServiceAdmin(admin.ModelAdmin):
+    list_display = ("name", "carrier", "code", "active")
+    list_filter = ("active", "carrier")
+    list_select_related = ("carrier",)
+    search_fields = ("name", "code")
+
+
+@admin.register(CarrierAccount)
+class CarrierAccountAdmin(admin.ModelAdmin):
+    list_display = (
+        "name",
+        "carrier",
+        "account_number",
+        "warehouse",
+        "label_source",
+        "active",
+    )
+    list_filter = ("active", "carrier", "label_source")
+    list_select_related = ("carrier", "warehouse")
+    search_fields = ("name", "account_number")
+
+
+@admin.register(ChannelShipping)
+class ChannelShippingAdmin(admin.ModelAdmin):
+    list_display = ("channel", "ship_within_hours", "carrier")
+    list_select_related = ("channel", "carrier")
 
 
 class ShipmentLineInline(ReadOnlyInline):

@@ -9,7 +9,14 @@ from django.contrib.messages import get_messages
 from django.urls import reverse
 
 from billing.services import payment_confirm, refund_request
-from fulfillment.models import BoxPreset, ReturnLine, ReturnRequest
+from fulfillment.models import (
+    BoxPreset,
+    CarrierAccount,
+    CarrierService,
+    ChannelShipping,
+    ReturnLine,
+    ReturnRequest,
+)
 from fulfillment.packing import pack_scan
 from fulfillment.picking import pick_lists_for_orders, short_pick_report
 from fulfillment.services import fulfillment_start, shipment_ship
@@ -147,6 +154,12 @@ def a_row_of_everything(place_order, carrier, channel):
         code=Product.objects.first().sku,
         actor="t",
     )
+    # Shipping: a carrier's service and account, a channel's ship-by policy.
+    CarrierService.objects.create(carrier=carrier, code="standard", name="标快")
+    CarrierAccount.objects.create(
+        carrier=carrier, name="月结", account_number="0210001", warehouse=None
+    )
+    ChannelShipping.objects.create(channel=channel, ship_within_hours=24)
 
 
 def test_every_model_of_ours_is_registered():
