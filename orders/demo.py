@@ -25,6 +25,7 @@ from decimal import Decimal
 from django.contrib.auth import get_user_model
 from django.contrib.auth.models import Group
 from django.db import transaction
+from django.db.models import F
 from django.utils import timezone
 
 from billing.models import Payment
@@ -390,6 +391,65 @@ CARRIERS = [
     # The built-in demo carrier: its numbers look up nowhere.
     ("demo", "演示快递", "", True),
 ]
+
+# Carrier services, regions served and rate tables (首重/续重 per region group;
+# the carriers' price to the shop, not what customers pay). J&T and STO stay off the
+# far west; JD and SF go everywhere.
+EAST = ["上海", "江苏", "浙江", "安徽"]
+SOUTH = ["广东", "广西", "福建", "海南"]
+FAR_WEST = ["新疆", "西藏"]
+CARRIER_SHIPPING = {
+    # code: (services, regions served, [(provinces, first kg fee, per extra kg)])
+    "sf": (
+        [("standard", "顺丰标快"), ("express", "顺丰特快")],
+        [],
+        [(EAST, "12.00", "2.00"), (FAR_WEST, "23.00", "12.00"), ([], "15.00", "5.00")],
+    ),
+    "zto": (
+        [("standard", "中通标快")],
+        [],
+        [(EAST, "3.50", "1.00"), (FAR_WEST, "16.00", "10.00"), ([], "5.00", "2.00")],
+    ),
+    "yto": (
+        [("standard", "圆通标快")],
+        [],
+        [(EAST, "3.80", "1.00"), (SOUTH, "4.50", "1.50"), ([], "5.20", "2.00")],
+    ),
+    "yunda": (
+        [("standard", "韵达标快")],
+        [],
+        [(EAST, "3.60", "1.00"), ([], "5.00", "2.20")],
+    ),
+    "sto": (
+        [("standard", "申通标快")],
+        [*EAST, *SOUTH, "北京", "天津", "河北", "山东", "河南", "湖北", "湖南", "四川"],
+        [(EAST, "3.40", "1.00"), ([], "4.80", "2.00")],
+    ),
+    "jd": (
+        [("standard", "京东标快"), ("express", "京东特快")],
+        [],
+        [(EAST, "10.00", "2.00"), ([], "13.00", "4.00")],
+    ),
+    "ems": (
+        [("standard", "EMS标准快递"), ("economy", "邮政快递包裹")],
+        [],
+        [(FAR_WEST, "15.00", "8.00"), ([], "11.00", "4.00")],
+    ),
+    "jtexpress": (
+        [("standard", "极兔标快")],
+        [*EAST, *SOUTH, "北京", "山东", "河南", "湖北", "湖南", "四川"],
+        [(EAST, "3.20", "1.00"), ([], "4.60", "2.00")],
+    ),
+}
+# Channel: hours to ship after the order is accepted, and the carrier it insists on.
+CHANNEL_SHIPPING = {
+    "web": (72, None),
+    "app": (72, None),
+    "phone": (48, "sf"),
+    "taobao": (48, None),
+    "jd": (24, "jd"),
+    "pdd": (48, None),
+}
 
 CHANNELS = [
     ("web", "官网", Channel.Kind.WEB),
@@ -874,6 +934,69 @@ def reference_seed(report: SeedReport) -> None:
         report.created["channels"] += created
 
 
+def shipping_seed(report: SeedReport) -> None:
+    """Create or update carrier services, accounts, regions, rate tables and ship-by policies."""
+    from fulfillment.models import CarrierAccount, CarrierService, ChannelShipping
+
+    carriers = {c.code: c for c in Carrier.objects.all()}
+    for code, (services, regions, rates) in CARRIER_SHIPPING.items():
+        carrier = carriers[code]
+        if carrier.regions != regions:
+            carrier.regions = regions
+            carrier.save(update_fields=["regions"])
+        for service_code, name in services:
+            _service, created = CarrierService.objects.update_or_create(
+                carrier=carrier, code=service_code, defaults={"name": name}
+            )
+            report.created["carrier services"] += created
+        _account, created = CarrierAccount.objects.update_or_create(
+            carrier=carrier,
+            account_number=f"DEMO-{code.upper()}-0571",
+            defaults={"name": "月结账号（演示）", "warehouse": None},
+        )
+        report.created["carrier accounts"] += created
+        for provinces, first_fee, step_fee in rates:
+            group = "、".join(provinces) if provinces else "其他地区"
+            _rule, created = ShippingRule.objects.update_or_create(
+                name=f"{carrier.name} {group}",
+                defaults={
+                    "carrier": carrier,
+                    "provinces": provinces,
+                    "first_weight_kg": Decimal("1"),
+                    "first_fee": Decimal(first_fee),
+                    "additional_weight_kg": Decimal("1"),
+                    "additional_fee": Decimal(step_fee),
+                    "priority": 0,
+                },
+            )
+            report.created["carrier rates"] += created
+    for code, (hours, carrier_code) in CHANNEL_SHIPPING.items():
+        _policy, created = ChannelShipping.objects.update_or_create(
+            channel=Channel.objects.get(code=code),
+            defaults={
+                "ship_within_hours": hours,
+                "carrier": carriers.get(carrier_code) if carrier_code else None,
+            },
+        )
+        report.created["channel shipping policies"] += created
+
+
+def ship_by_redate() -> None:
+    """Count the demo orders' ship-by hours from when they were placed, not from the seed run.
+
+    The seed accepts every order at once; re-dated, some open orders are due today
+    and some are late, as in a real shop.
+    """
+    from fulfillment.models import ChannelShipping
+
+    for policy in ChannelShipping.objects.all():
+        Order.objects.filter(
+            channel_id=policy.channel_id,
+            external_id__startswith=DEMO_PREFIX,
+            ship_by__isnull=False,
+        ).update(ship_by=F("placed_at") + timedelta(hours=policy.ship_within_hours))
+
+
 def pricing_seed(report: SeedReport, *, products, now) -> None:
     """Create or update the demo promotions, coupons, shipping and tax rules."""
     channels = {c.code: c for c in Channel.objects.all()}
@@ -1269,6 +1392,7 @@ def demo_seed(
     users = staff_seed(report, reset_passwords=reset_passwords)
     products = catalogue_seed(report, received_at=now - timedelta(days=31))
     pricing_seed(report, products=products, now=now)
+    shipping_seed(report)
     orders_seed(
         report,
         plans=order_plans(orders),
@@ -1277,6 +1401,7 @@ def demo_seed(
         now=now,
         progress=progress,
     )
+    ship_by_redate()
     returns_seed(users=users)
     return report
 
