@@ -10,6 +10,7 @@ from pypdf import PdfReader
 from fulfillment.models import BoxPreset, Shipment
 from fulfillment.picking import pick_list_create
 from orders.roles import WAREHOUSE
+from tests.factories.fulfillment import CarrierFactory
 from tests.factories.orders import UserFactory
 
 pytestmark = pytest.mark.browser
@@ -30,6 +31,8 @@ def test_a_packer_scans_the_pick_list_and_items_and_packs_the_parcel(
     order = place_order(payment_method="cod", quantity=2, name="王小明")
     pick_list = pick_list_create(warehouse=warehouse, orders=[order], actor="test")
     BoxPreset.objects.create(name="小号", length_cm=20, width_cm=15, height_cm=10)
+    # The demo carrier issues a tracking number when the label is asked for.
+    CarrierFactory(code="demo", name="演示快递", supports_cod=True)
 
     with open_page() as page:
         page.goto(f"{live_server.url}/console/login/")
@@ -80,6 +83,7 @@ def test_a_packer_scans_the_pick_list_and_items_and_packs_the_parcel(
 
     assert Shipment.objects.get(order=order).status == Shipment.Status.PACKED
     assert "王小明" in text and order.number in text
-    if label is not None:  # the shipping label, once that part of fulfillment exists
-        label_text = PdfReader(io.BytesIO(label)).pages[0].extract_text()
-        assert "王小明" in label_text
+    label_text = PdfReader(io.BytesIO(label)).pages[0].extract_text()
+    parcel = Shipment.objects.get(order=order)
+    assert parcel.tracking_number.startswith("DEMO")
+    assert "王小明" in label_text and parcel.tracking_number in label_text
