@@ -11,6 +11,11 @@ urlpatterns = [
     path("upload/", views.TrackingUploadView.as_view(), name="tracking_upload"),
     path("due/", views.ShipByView.as_view(), name="ship_by"),
     path(
+        "pack/<int:pk>/tracking/",
+        views.PackTrackingView.as_view(),
+        name="pack_tracking",
+    ),
+    path(
         "orders/<str:number>/carrier/",
         views.OrderCarrierView.as_view(),
         name="order_carrier",

@@ -7,13 +7,14 @@ Each view parses input, calls one service in ``fulfillment.shipping`` or
 
 from django.contrib import messages
 from django.contrib.auth.mixins import LoginRequiredMixin, PermissionRequiredMixin
-from django.http import Http404, HttpResponse
+from django.http import Http404, HttpResponse, JsonResponse
 from django.shortcuts import get_object_or_404, redirect, render
+from django.urls import reverse
 from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.views import View
 
-from fulfillment.carriers import order_carrier_set
+from fulfillment.carriers import carrier_choose, order_carrier_set
 from fulfillment.forms import OrderCarrierForm, TrackingUploadForm
 from fulfillment.labels import labels_pdf
 from fulfillment.models import Shipment
@@ -21,6 +22,7 @@ from fulfillment.shipping import (
     orders_labels_prepare,
     orders_ship,
     shipment_label_prepare,
+    shipment_tracking_assign,
     tracking_upload,
 )
 from fulfillment.shipping_selectors import orders_due_to_ship, shipments_with_labels
@@ -174,4 +176,42 @@ class ShipByView(LoginRequiredMixin, PermissionRequiredMixin, View):
                 "overdue": sum(1 for o in orders if o.overdue),
                 "now": timezone.now(),
             },
+        )
+
+
+class PackTrackingView(ShippingPage):
+    """The pack station: the waybill's number typed or scanned for the packed parcel (JSON)."""
+
+    http_method_names = ["post"]
+
+    def post(self, request, pk):
+        shipment = (
+            Shipment.objects.select_related("order", "carrier").filter(pk=pk).first()
+        )
+        if shipment is None:
+            raise Http404(_("No such parcel."))
+        carrier = shipment.carrier
+        if carrier is None:
+            choice = carrier_choose(shipment.order)
+            if choice.carrier is None:
+                return JsonResponse({"ok": False, "message": str(choice.reason)}, 400)
+            carrier = choice.carrier
+        try:
+            shipment = shipment_tracking_assign(
+                shipment=shipment,
+                carrier=carrier,
+                tracking_number=request.POST.get("tracking_number", ""),
+                actor=request.user,
+            )
+        except OrderError as error:
+            return JsonResponse({"ok": False, "message": str(error)}, status=400)
+        return JsonResponse(
+            {
+                "ok": True,
+                "message": _("%(carrier)s %(number)s: print the label.")
+                % {"carrier": carrier.name, "number": shipment.tracking_number},
+                "carrier": carrier.name,
+                "tracking_number": shipment.tracking_number,
+                "label_url": reverse("fulfillment:shipment_label", args=[shipment.pk]),
+            }
         )

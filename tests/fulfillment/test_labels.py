@@ -180,3 +180,27 @@ def test_labels_of_many_parcels_merge_into_one_pdf(place_order, carrier):
     pages = pdf_pages(labels_pdf(parcels))
     assert len(pages) == 3
     assert [f"SF100000000000{i}" in page for i, page in enumerate(pages)] == [True] * 3
+
+
+def test_the_pack_station_saves_a_scanned_number_for_the_rules_carrier(
+    client, member, place_order, carrier
+):
+    order = place_order(payment_method="cod")
+    (parcel,) = fulfillment_start(order=order, actor="test")
+    client.defaults["HTTP_ACCEPT_LANGUAGE"] = "en"
+    client.force_login(member(WAREHOUSE))
+    url = reverse("fulfillment:pack_tracking", args=[parcel.pk])
+
+    bad = client.post(url, {"tracking_number": "12"})
+    good = client.post(url, {"tracking_number": " sf1234567890123 "})
+
+    assert bad.status_code == 400
+    assert bad.json()["message"] == (
+        "12 is not a 顺丰速运 tracking number (they look like SF1234567890123)."
+    )
+    assert good.json()["label_url"] == reverse(
+        "fulfillment:shipment_label", args=[parcel.pk]
+    )
+    parcel.refresh_from_db()
+    assert (parcel.carrier, parcel.tracking_number) == (carrier, "SF1234567890123")
+    assert parcel.status == "picking"  # a number is not yet shipping
