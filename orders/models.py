@@ -35,6 +35,10 @@ class Channel(models.Model):
     import_mapping = models.JSONField(
         _("custom column mapping"), default=dict, blank=True
     )
+    # The shop's own app backend, told of customer notifications by a signed
+    # webhook (HMAC-SHA256 over timestamp and body); empty: no app push.
+    push_url = models.URLField(_("app push URL"), blank=True)
+    push_secret = models.CharField(_("app push secret"), max_length=128, blank=True)
 
     class Meta:
         verbose_name = _("channel")
@@ -110,6 +114,10 @@ class Customer(models.Model):
     name = models.CharField(_("name"), max_length=100)
     phone = models.CharField(_("phone"), max_length=20, blank=True)
     email = models.EmailField(_("email"), blank=True)
+    # The customer's choice per channel; messages already waiting are skipped too.
+    notify_email = models.BooleanField(_("email messages"), default=True)
+    notify_sms = models.BooleanField(_("SMS messages"), default=True)
+    notify_push = models.BooleanField(_("app notifications"), default=True)
     created_at = models.DateTimeField(_("created at"), default=timezone.now)
 
     class Meta:

@@ -104,6 +104,8 @@ class Notification(models.Model):
         _("provider reference"), max_length=100, blank=True
     )
     created_at = models.DateTimeField(_("created at"), default=timezone.now)
+    # Not before this time (an SMS held back by quiet hours); empty: at once.
+    send_after = models.DateTimeField(_("send after"), null=True, blank=True)
     sent_at = models.DateTimeField(_("sent at"), null=True, blank=True)
 
     class Meta:
@@ -120,6 +122,53 @@ class Notification(models.Model):
 
     def __str__(self):
         return f"{self.get_channel_display()} → {self.recipient}: {self.template}"
+
+
+class NotificationTemplate(models.Model):
+    """Staff's wording of one event's message on one channel in one language.
+
+    Without a row the text comes from the file template shipped with the code.
+    Placeholders are ``{name}`` from a fixed list per event; nothing else is evaluated.
+    """
+
+    class Language(models.TextChoices):
+        ZH_HANS = "zh-hans", "简体中文"
+        EN = "en", "English"
+
+    event = models.CharField(_("event"), max_length=40)
+    channel = models.CharField(
+        _("channel"), max_length=8, choices=Notification.Channel.choices
+    )
+    language = models.CharField(_("language"), max_length=10, choices=Language.choices)
+    subject = models.CharField(_("subject"), max_length=200, blank=True)
+    body = models.TextField(_("text"))
+    # Aliyun only sends texts approved in advance: the approved template's code.
+    sms_template_code = models.CharField(
+        _("SMS provider template code"), max_length=40, blank=True
+    )
+    updated_at = models.DateTimeField(_("updated at"), default=timezone.now)
+    updated_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="+",
+        verbose_name=_("updated by"),
+    )
+
+    class Meta:
+        verbose_name = _("notification template")
+        verbose_name_plural = _("notification templates")
+        ordering = ["event", "channel", "language"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["event", "channel", "language"],
+                name="notification_template_once",
+            )
+        ]
+
+    def __str__(self):
+        return f"{self.event} · {self.get_channel_display()} · {self.language}"
 
 
 class ParcelWatch(models.Model):
