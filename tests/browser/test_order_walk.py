@@ -28,7 +28,7 @@ pytestmark = pytest.mark.browser
 S = Order.Status
 PASSWORD = "pass-Word-123"  # UserFactory's
 PHONE = "13800138000"
-TRACKING_NUMBER = "SF1234567890"
+TRACKING_NUMBER = "SF1234567890123"  # SF: "SF" and 13 digits
 
 # The customer page's steps, in order (tracking.selectors.order_progress).
 STEP_NAMES = [
