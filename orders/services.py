@@ -82,6 +82,7 @@ class OrderInput:
     discount_total: Decimal = Decimal(
         "0"
     )  # only for channels that price orders themselves
+    carrier: object = None  # fulfillment.Carrier the customer chose at checkout
 
 
 def customer_match_or_create(*, name: str, phone: str, email: str = "") -> Customer:
@@ -173,6 +174,8 @@ def order_build(
         recipient_phone=phone_normalise(data.recipient_phone or data.customer_phone),
         buyer_note=data.buyer_note,
         coupon_code=data.coupon_code,
+        carrier=data.carrier,
+        carrier_chosen_by=Order.CarrierChoice.CUSTOMER if data.carrier else "",
         intake_fingerprint=data.fingerprint,
         subtotal=quote.subtotal,
         discount_total=quote.discount_total,

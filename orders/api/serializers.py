@@ -5,6 +5,7 @@ from django.utils.translation import gettext_lazy as _
 from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
 
+from fulfillment.models import Carrier
 from inventory.models import Product
 from orders.addresses import address_parse
 from orders.models import Order
@@ -93,6 +94,23 @@ class OrderIn(serializers.Serializer):
     buyer_note = serializers.CharField(
         max_length=500, required=False, allow_blank=True, default=""
     )
+    carrier = serializers.CharField(
+        max_length=32,
+        required=False,
+        allow_blank=True,
+        default="",
+        help_text=_("The carrier the customer chose, by code (sf, zto, jd…)."),
+    )
+
+    def validate_carrier(self, code):
+        if not code:
+            return None
+        carrier = Carrier.objects.filter(code=code.strip().lower(), active=True).first()
+        if carrier is None:
+            raise serializers.ValidationError(
+                _("Unknown carrier: %(code)s") % {"code": code}
+            )
+        return carrier
 
     def validate_lines(self, lines):
         # A batch looks its products up once for all its orders (``products_by_sku``).
@@ -136,6 +154,7 @@ def order_input(data: dict, channel) -> OrderInput:
         payment_method=data["payment_method"],
         coupon_code=data["coupon_code"],
         buyer_note=data["buyer_note"],
+        carrier=data.get("carrier"),
     )
 
 

@@ -263,3 +263,46 @@ def test_warehouse_staff_cannot_override_the_carrier(
         reverse("fulfillment:order_carrier", args=[order.number]), {"carrier": zto.pk}
     )
     assert response.status_code == 403
+
+
+def test_a_channel_sends_the_customers_carrier_with_the_order(
+    carriers, channel, stocked_product
+):
+    from rest_framework.test import APIClient
+
+    from orders.services import channel_token_issue
+
+    sf, _zto, _yto = carriers
+    stocked_product.sku = "TEA-001"
+    stocked_product.save()
+    client = APIClient()
+    client.credentials(
+        HTTP_AUTHORIZATION=f"Token {channel_token_issue(channel=channel)}"
+    )
+    payload = {
+        "external_id": "WEB-20001",
+        "customer": {"name": "张三", "phone": "13800138000"},
+        "shipping_address": {
+            "province": "广东省",
+            "city": "深圳市",
+            "district": "南山区",
+            "detail": "科技园路1号",
+        },
+        "lines": [{"sku": "TEA-001", "quantity": 1}],
+        "payment_method": "cod",
+        "carrier": "sf",
+    }
+
+    response = client.post("/api/v1/orders/", payload, format="json")
+    unknown = client.post(
+        "/api/v1/orders/",
+        {**payload, "external_id": "WEB-20002", "carrier": "shunfeng"},
+        format="json",
+        HTTP_ACCEPT_LANGUAGE="en",
+    )
+
+    assert response.status_code == 201, response.content
+    order = Order.objects.get(number=response.json()["number"])
+    assert (order.carrier, order.carrier_chosen_by) == (sf, "customer")
+    assert unknown.status_code == 400
+    assert unknown.json()["carrier"] == ["Unknown carrier: shunfeng"]
