@@ -299,7 +299,6 @@ def _upload_row(number, cells, carriers, seen, touched, result, actor) -> str:
             "number": tracking,
             "row": seen[(carrier.pk, tracking)],
         }
-    seen[(carrier.pk, tracking)] = number
     try:
         with transaction.atomic():
             if order.status == S.READY_TO_FULFILL:
@@ -328,6 +327,7 @@ def _upload_row(number, cells, carriers, seen, touched, result, actor) -> str:
             )
     except OrderError as error:
         return str(error)
+    seen[(carrier.pk, tracking)] = number  # a failed row does not claim its number
     result.shipped.append(shipped)
     touched[order.number] = order
     return ""
