@@ -138,3 +138,11 @@ def test_the_order_page_shows_a_late_deadline_in_red(deadlines, client, member):
     client.force_login(member(CUSTOMER_SERVICE))
     html = client.get(deadlines["late"].get_absolute_url()).content.decode()
     assert 'class="nowrap ship-late"' in html
+
+
+def test_the_order_list_marks_late_orders(deadlines, client, member):
+    client.defaults["HTTP_ACCEPT_LANGUAGE"] = "en"
+    client.force_login(member(CUSTOMER_SERVICE))
+    html = client.get(reverse("console:order_list")).content.decode()
+    assert html.count("ship-late") == 1
+    assert ": late</small>" in html
