@@ -3,14 +3,19 @@
 Writing the row in the same transaction as the order change means a crash or a broker
 outage cannot lose a message: the periodic flush sends whatever is still pending.
 The unique dedupe key means one cause never makes two messages on one channel.
+Staff may reword each event's message per channel and language
+(``NotificationTemplate``); without their row the file template is used.
 """
 
 import logging
-from datetime import timedelta
+import re
+from datetime import datetime, time, timedelta
+from zoneinfo import ZoneInfo
 
 from django.conf import settings
-from django.core.mail import send_mail
+from django.core.mail import EmailMessage
 from django.db import IntegrityError, transaction
+from django.db.models import Q
 from django.template.loader import render_to_string
 from django.utils import timezone, translation
 from django.utils.translation import gettext_lazy as _
@@ -19,8 +24,9 @@ from config.context_processors import shop_name
 from orders.events import order_event_record
 from orders.models import OrderEvent
 from orders.phones import phone_is_mobile
+from tracking.adapters.app_push import push_body, push_send
 from tracking.adapters.sms import sms_backend
-from tracking.models import Notification
+from tracking.models import Notification, NotificationTemplate
 
 logger = logging.getLogger(__name__)
 
@@ -40,22 +46,128 @@ SUBJECTS = {
     "return_rejected": _("Your return for order %(number)s"),
     "return_completed": _("Your return for order %(number)s is complete"),
     "refund_paid": _("Refund sent for order %(number)s"),
+    "backorder_split": _("Part of order %(number)s is out of stock"),
+    "backorder_wait": _("Order %(number)s is waiting for stock"),
+    "backorder_substitute": _("An item of order %(number)s was replaced"),
+    "backorder_lines_cancelled": _("Items removed from order %(number)s"),
+}
+
+# The events staff may reword, in the order the console lists them, with the
+# placeholders each one's message may use beyond COMMON_PLACEHOLDERS.
+COMMON_PLACEHOLDERS = ("shop_name", "number", "name", "status_url")
+EVENTS: dict[str, tuple] = {
+    "order_received": (_("Order received"), ()),
+    "needs_correction": (_("Needs correction"), ()),
+    "payment_received": (_("Payment received"), ()),
+    "shipped": (_("Shipped"), ("carrier", "tracking_number")),
+    "out_for_delivery": (_("Out for delivery"), ("tracking_number",)),
+    "delivered": (_("Delivered"), ("tracking_number",)),
+    "delayed": (_("Delayed"), ("tracking_number",)),
+    "parcel_exception": (_("Parcel exception"), ("tracking_number", "problem")),
+    "refund_paid": (_("Refund issued"), ("amount",)),
+    "order_cancelled": (_("Order cancelled"), ()),
+    "backorder_split": (_("Shipped in part (out of stock)"), ()),
+    "backorder_wait": (_("Waiting for stock"), ()),
+    "backorder_filled": (_("Back in stock"), ()),
+    "backorder_substitute": (_("Item substituted"), ("detail",)),
+    "backorder_lines_cancelled": (_("Out-of-stock items removed"), ("detail",)),
+    "return_requested": (_("Return requested"), ("rma",)),
+    "return_approved": (_("Return approved"), ("rma",)),
+    "return_rejected": (_("Return rejected"), ("rma", "note")),
+    "return_completed": (_("Return completed"), ("rma", "outcome")),
+}
+PLACEHOLDER = re.compile(r"\{([a-z_]+)\}")
+OPT_IN_FIELD = {
+    Notification.Channel.EMAIL: "notify_email",
+    Notification.Channel.SMS: "notify_sms",
+    Notification.Channel.PUSH: "notify_push",
 }
 
 
+def event_placeholders(event: str) -> tuple[str, ...]:
+    """Return the placeholder names a message for ``event`` may use."""
+    return COMMON_PLACEHOLDERS + EVENTS.get(event, ("", ()))[1]
+
+
+def placeholders_unknown(event: str, text: str) -> list[str]:
+    """Return the ``{names}`` in ``text`` this event does not provide, in order."""
+    allowed = set(event_placeholders(event))
+    return [n for n in dict.fromkeys(PLACEHOLDER.findall(text)) if n not in allowed]
+
+
+def placeholders_fill(text: str, context: dict) -> str:
+    """Return ``text`` with each known ``{name}`` replaced; nothing else is evaluated."""
+
+    def value(match):
+        name = match.group(1)
+        return str(context[name]) if name in context else match.group(0)
+
+    return PLACEHOLDER.sub(value, text)
+
+
+# --- Quiet hours -----------------------------------------------------------------
+
+
+def _quiet_window() -> tuple[time, time] | None:
+    start, _sep, end = settings.SMS_QUIET_HOURS.partition("-")
+    if not end:
+        return None
+    start, end = time.fromisoformat(start.strip()), time.fromisoformat(end.strip())
+    return None if start == end else (start, end)
+
+
+def quiet_hours_end(at: datetime) -> datetime | None:
+    """Return when the SMS quiet hours around ``at`` end, or None outside them."""
+    window = _quiet_window()
+    if window is None:
+        return None
+    start, end = window
+    zone = ZoneInfo(settings.SMS_QUIET_HOURS_TIME_ZONE)
+    local = at.astimezone(zone)
+    clock = local.time()
+    if start < end:
+        quiet = start <= clock < end
+        day = local.date()
+    else:  # over midnight, e.g. 21:00-08:00
+        quiet = clock >= start or clock < end
+        day = local.date() + timedelta(days=1) if clock >= start else local.date()
+    return datetime.combine(day, end, tzinfo=zone) if quiet else None
+
+
+# --- Queueing --------------------------------------------------------------------
+
+
+def _recipients(order, customer) -> list[tuple[str, str]]:
+    """Return (channel, address) for each channel the customer can be reached on and wants."""
+    recipients = []
+    if (
+        customer.notify_sms
+        and order.recipient_phone
+        and phone_is_mobile(order.recipient_phone)
+    ):
+        recipients.append((Notification.Channel.SMS, order.recipient_phone))
+    if customer.notify_email and customer.email:
+        recipients.append((Notification.Channel.EMAIL, customer.email))
+    channel = order.channel
+    if customer.notify_push and channel.push_url and channel.push_secret:
+        # The app backend knows its users by phone.
+        recipients.append(
+            (Notification.Channel.PUSH, customer.phone or f"customer-{customer.pk}")
+        )
+    return recipients
+
+
 def notification_queue_for_order(
-    *, order, template: str, key: str = "", extra=None
+    *, order, template: str, key: str = "", extra=None, now=None
 ) -> list:
-    """Store the messages for this order event (SMS and email where possible) and send after commit.
+    """Store this event's messages on each channel the customer wants; send after commit.
 
     ``key`` tells apart events of the same kind on one order (e.g. each parcel shipped).
+    Call it inside the transaction of the change that causes it (the outbox). An SMS
+    queued in quiet hours waits for their end; the periodic flush sends it then.
     """
+    now = now or timezone.now()
     customer = order.customer
-    recipients = []
-    if order.recipient_phone and phone_is_mobile(order.recipient_phone):
-        recipients.append((Notification.Channel.SMS, order.recipient_phone))
-    if customer.email:
-        recipients.append((Notification.Channel.EMAIL, customer.email))
     payload = {
         "number": order.number,
         "name": order.recipient_name,
@@ -63,8 +175,11 @@ def notification_queue_for_order(
         **(extra or {}),
     }
     created = []
-    for channel, recipient in recipients:
+    for channel, recipient in _recipients(order, customer):
         dedupe_key = f"order-{order.pk}:{template}:{key}:{channel}"
+        send_after = (
+            quiet_hours_end(now) if channel == Notification.Channel.SMS else None
+        )
         try:
             with transaction.atomic():
                 created.append(
@@ -77,20 +192,35 @@ def notification_queue_for_order(
                         language=settings.LANGUAGE_CODE,
                         payload=payload,
                         dedupe_key=dedupe_key,
+                        created_at=now,
+                        send_after=send_after,
                     )
                 )
         except IntegrityError:
             continue  # already queued for this very event
-    if created:
+    ids = [n.pk for n in created if n.send_after is None]
+    if ids:
         from tracking.tasks import notification_send
 
-        ids = [n.pk for n in created]
         # robust: a broker outage must not undo or fail the saved change; the
         # periodic flush sends what is still waiting in the outbox.
         transaction.on_commit(
             lambda: [notification_send.delay(i) for i in ids], robust=True
         )
     return created
+
+
+def notify_shipped(*, shipment) -> list:
+    """Tell the customer a parcel left with its carrier (once per parcel)."""
+    return notification_queue_for_order(
+        order=shipment.order,
+        template="shipped",
+        key=f"shipment-{shipment.pk}",
+        extra={
+            "carrier": shipment.carrier.name if shipment.carrier_id else "",
+            "tracking_number": shipment.tracking_number,
+        },
+    )
 
 
 def notify_delayed(*, shipment, exception) -> list:
@@ -113,46 +243,169 @@ def notify_exception(*, shipment, exception) -> list:
     )
 
 
-def notification_render(notification: Notification) -> tuple[str, str]:
-    """Return the subject and text of the message, in the customer's language."""
+def notify_refund_issued(*, refund) -> list:
+    """Tell the customer money was sent back to them (once per refund)."""
+    return notification_queue_for_order(
+        order=refund.order,
+        template="refund_paid",
+        key=f"refund-{refund.pk}",
+        extra={"amount": str(refund.amount)},
+    )
+
+
+# --- Rendering -------------------------------------------------------------------
+
+
+def _context(notification: Notification) -> dict:
+    """Return the values the message's placeholders take, in the customer's language."""
+    from tracking.models import ParcelException
+
     with translation.override(notification.language):
-        context = dict(notification.payload)
-        subject = (
-            str(SUBJECTS.get(notification.template, notification.template)) % context
-        )
+        context = {"shop_name": str(shop_name()), **notification.payload}
+        if "kind" in context:
+            kinds = dict(ParcelException.Kind.choices)
+            context["problem"] = str(kinds.get(context["kind"], context["kind"]))
+    return context
+
+
+def template_for(*, event: str, channel: str, language: str):
+    """Return staff's template for this event, channel and language, or None."""
+    return NotificationTemplate.objects.filter(
+        event=event, channel=channel, language=language
+    ).first()
+
+
+def template_default(*, event: str, channel: str, language: str) -> tuple[str, str]:
+    """Return the shipped wording (subject, text) with ``{placeholders}``: an editor's start."""
+    names = {name: f"{{{name}}}" for name in event_placeholders(event)}
+    with translation.override(language):
+        subject = str(SUBJECTS.get(event, event)) % names
         text = render_to_string(
-            f"tracking/notifications/{notification.template}.txt",
-            {**context, "shop_name": shop_name(), "channel": notification.channel},
+            f"tracking/notifications/{event}.txt", {**names, "channel": channel}
         ).strip()
     return subject, text
 
 
+def message_render(
+    *, event: str, channel: str, language: str, context: dict, row=None
+) -> tuple[str, str]:
+    """Return the subject and text for ``context``: staff's row if any, else the file's."""
+    if row is None:
+        row = template_for(event=event, channel=channel, language=language)
+    with translation.override(language):
+        default_subject = str(SUBJECTS.get(event, event)) % {
+            "number": context.get("number", "")
+        }
+        if row is not None:
+            return (
+                placeholders_fill(row.subject, context) or default_subject,
+                placeholders_fill(row.body, context),
+            )
+        text = render_to_string(
+            f"tracking/notifications/{event}.txt", {**context, "channel": channel}
+        ).strip()
+    return default_subject, text
+
+
+def notification_render(notification: Notification) -> tuple[str, str]:
+    """Return the subject and text of the message, in the customer's language."""
+    return message_render(
+        event=notification.template,
+        channel=notification.channel,
+        language=notification.language,
+        context=_context(notification),
+    )
+
+
+# --- Sending ---------------------------------------------------------------------
+
+
+def _deliver(notification: Notification, subject: str, text: str) -> str:
+    """Hand the message to its channel's gateway; return the gateway's reference.
+
+    The reference we give (``n<id>``) is the same on every attempt, so a gateway or
+    app backend that keeps it can drop a repeat.
+    """
+    reference = f"n{notification.pk}"
+    if notification.channel == Notification.Channel.SMS:
+        row = template_for(
+            event=notification.template,
+            channel=notification.channel,
+            language=notification.language,
+        )
+        context = _context(notification)
+        used = PLACEHOLDER.findall(row.body) if row else []
+        return sms_backend().send(
+            phone=notification.recipient,
+            text=text,
+            reference=reference,
+            template_code=row.sms_template_code if row else "",
+            params={name: context.get(name, "") for name in used},
+        )
+    if notification.channel == Notification.Channel.PUSH:
+        channel = notification.order.channel
+        return push_send(
+            url=channel.push_url,
+            secret=channel.push_secret,
+            message_id=reference,
+            body=push_body(
+                message_id=reference,
+                event=notification.template,
+                order_number=notification.order.number,
+                recipient=notification.recipient,
+                title=subject,
+                text=text,
+                url=notification.payload.get("status_url", ""),
+            ),
+        )
+    domain = settings.DEFAULT_FROM_EMAIL.rpartition("@")[2] or "localhost"
+    EmailMessage(
+        subject,
+        text,
+        settings.DEFAULT_FROM_EMAIL,
+        [notification.recipient],
+        headers={"Message-ID": f"<{reference}@{domain}>"},
+    ).send()
+    return ""
+
+
 @transaction.atomic
-def notification_send(*, notification_id: int) -> Notification | None:
-    """Send one stored notification if it is still pending; safe to call twice.
+def notification_send(*, notification_id: int, now=None) -> Notification | None:
+    """Send one stored notification if it is still pending and due; safe to call twice.
 
     The row stays locked while the gateway is called, so a second worker holding the
-    same task waits and then sees it sent.
+    same task waits and then sees it sent. An SMS in quiet hours is put off to their
+    end; a channel the customer has turned off since is skipped.
     """
+    now = now or timezone.now()
     notification = (
         Notification.objects.select_for_update(of=("self",))
-        .select_related("order")
+        .select_related("order__channel", "customer")
         .filter(pk=notification_id)
         .first()
     )
     if notification is None or notification.status != Notification.Status.PENDING:
         return notification
+    if notification.send_after and notification.send_after > now:
+        return notification
+    if not getattr(notification.customer, OPT_IN_FIELD[notification.channel]):
+        notification.status = Notification.Status.SKIPPED
+        notification.last_error = str(_("The customer turned this channel off."))
+        notification.save(update_fields=["status", "last_error"])
+        return notification
+    if notification.channel == Notification.Channel.SMS:
+        quiet_until = quiet_hours_end(now)
+        if quiet_until:
+            notification.send_after = quiet_until
+            notification.save(update_fields=["send_after"])
+            return notification
     notification.attempts += 1
     subject, text = notification_render(notification)
-    reference = f"n{notification.pk}"
-    if notification.channel == Notification.Channel.SMS:
-        notification.provider_reference = sms_backend().send(
-            phone=notification.recipient, text=text, reference=reference
-        )
-    else:
-        send_mail(subject, text, settings.DEFAULT_FROM_EMAIL, [notification.recipient])
+    notification.provider_reference = (_deliver(notification, subject, text) or "")[
+        :100
+    ]
     notification.status = Notification.Status.SENT
-    notification.sent_at = timezone.now()
+    notification.sent_at = now
     notification.last_error = ""
     notification.save()
     if notification.order_id:
@@ -172,24 +425,32 @@ def notification_send(*, notification_id: int) -> Notification | None:
 
 
 @transaction.atomic
-def notification_record_failure(*, notification_id: int, error: str) -> Notification:
-    """Note a failed attempt; after the last allowed attempt the message is marked failed."""
+def notification_record_failure(
+    *, notification_id: int, error: str, permanent: bool = False
+) -> Notification:
+    """Note a failed attempt; after the last allowed one, or a permanent refusal, it is failed."""
     notification = Notification.objects.select_for_update().get(pk=notification_id)
     notification.attempts += 1
     notification.last_error = error[:500]
-    if notification.attempts >= settings.NOTIFICATION_MAX_ATTEMPTS:
+    if permanent or notification.attempts >= settings.NOTIFICATION_MAX_ATTEMPTS:
         notification.status = Notification.Status.FAILED
     notification.save(update_fields=["attempts", "last_error", "status"])
     return notification
 
 
 def notifications_due(now=None) -> list[int]:
-    """Return the ids of pending notifications whose first send should have happened by now."""
-    cutoff = (now or timezone.now()) - timedelta(
-        seconds=settings.NOTIFICATION_RETRY_AFTER_SECONDS
-    )
+    """Return the ids of pending notifications whose send should have happened by now.
+
+    Those queued a while ago (the broker may have lost them), and those held for
+    quiet hours that have ended.
+    """
+    now = now or timezone.now()
+    cutoff = now - timedelta(seconds=settings.NOTIFICATION_RETRY_AFTER_SECONDS)
     return list(
-        Notification.objects.filter(
-            status=Notification.Status.PENDING, created_at__lte=cutoff
-        ).values_list("pk", flat=True)[:500]
+        Notification.objects.filter(status=Notification.Status.PENDING)
+        .filter(
+            Q(send_after__isnull=True, created_at__lte=cutoff) | Q(send_after__lte=now)
+        )
+        .order_by("created_at", "id")
+        .values_list("pk", flat=True)[:500]
     )

@@ -24,9 +24,14 @@ def notification_send(self, notification_id: int):
     try:
         notifications.notification_send(notification_id=notification_id)
     except Exception as exc:
+        permanent = getattr(exc, "permanent", False)
         notifications.notification_record_failure(
-            notification_id=notification_id, error=f"{type(exc).__name__}: {exc}"
+            notification_id=notification_id,
+            error=f"{type(exc).__name__}: {exc}",
+            permanent=permanent,
         )
+        if permanent:  # a retry cannot succeed; the message is marked failed
+            return
         raise
 
 

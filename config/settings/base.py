@@ -128,6 +128,20 @@ MEDIA_URL = "media/"
 vars().update(env.email_url("EMAIL_URL", default="consolemail://"))
 DEFAULT_FROM_EMAIL = env("DEFAULT_FROM_EMAIL", default="orders@shop.example")
 SMS_BACKEND = env("SMS_BACKEND", default="tracking.adapters.sms.LogSmsBackend")
+# tracking.adapters.sms.AliyunSmsBackend: Aliyun SMS (dysmsapi) with these.
+ALIYUN_SMS_ENDPOINT = env(
+    "ALIYUN_SMS_ENDPOINT", default="https://dysmsapi.aliyuncs.com/"
+)
+ALIYUN_SMS_ACCESS_KEY_ID = env("ALIYUN_SMS_ACCESS_KEY_ID", default="")
+ALIYUN_SMS_ACCESS_KEY_SECRET = env("ALIYUN_SMS_ACCESS_KEY_SECRET", default="")
+ALIYUN_SMS_SIGN_NAME = env("ALIYUN_SMS_SIGN_NAME", default="")
+ALIYUN_SMS_REGION = env("ALIYUN_SMS_REGION", default="cn-hangzhou")
+ALIYUN_SMS_TIMEOUT_SECONDS = env.float("ALIYUN_SMS_TIMEOUT_SECONDS", default=10.0)
+APP_PUSH_TIMEOUT_SECONDS = env.float("APP_PUSH_TIMEOUT_SECONDS", default=10.0)
+# No SMS between these local times (start-end, may wrap midnight; equal: none);
+# messages are held until the end instead of dropped.
+SMS_QUIET_HOURS = env("SMS_QUIET_HOURS", default="21:00-08:00")
+SMS_QUIET_HOURS_TIME_ZONE = env("SMS_QUIET_HOURS_TIME_ZONE", default="Asia/Shanghai")
 
 # --- Celery -----------------------------------------------------------------
 # With REDIS_URL (or CELERY_BROKER_URL) tasks go through that broker. Without

@@ -15,3 +15,5 @@ STORAGES = {
     "default": {"BACKEND": "django.core.files.storage.FileSystemStorage"},
     "staticfiles": {"BACKEND": "django.contrib.staticfiles.storage.StaticFilesStorage"},
 }
+# The suite runs at any hour: quiet hours are off unless a test sets them.
+SMS_QUIET_HOURS = env("SMS_QUIET_HOURS", default="00:00-00:00")

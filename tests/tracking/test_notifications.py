@@ -19,7 +19,7 @@ FAILING_SMS = "tests.tracking.test_notifications.FailingSmsBackend"
 class FailingSmsBackend:
     """A gateway that is down."""
 
-    def send(self, *, phone, text, reference):
+    def send(self, *, phone, text, reference, **provider_fields):
         raise SmsError("gateway timeout")
 
 
