@@ -454,3 +454,34 @@ def notifications_due(now=None) -> list[int]:
         .order_by("created_at", "id")
         .values_list("pk", flat=True)[:500]
     )
+
+
+@transaction.atomic
+def customer_notification_choices_set(
+    *, customer, email: bool, sms: bool, push: bool, actor, order=None
+):
+    """Record which channels the customer wants messages on; messages waiting on a channel turned off are skipped."""
+    from orders.models import Customer
+
+    customer = Customer.objects.select_for_update().get(pk=customer.pk)
+    wanted = {"notify_email": email, "notify_sms": sms, "notify_push": push}
+    changed = [f for f, value in wanted.items() if getattr(customer, f) != value]
+    if not changed:
+        return customer
+    for field, value in wanted.items():
+        setattr(customer, field, value)
+    customer.save(update_fields=changed)
+    if order is not None:
+        labels = dict(Notification.Channel.choices)
+        state = ", ".join(
+            f"{labels[channel]}: {_('on') if wanted[field] else _('off')}"
+            for channel, field in OPT_IN_FIELD.items()
+        )
+        order_event_record(
+            order=order,
+            kind=OrderEvent.Kind.NOTE,
+            actor=actor,
+            message=_("Messages to the customer: %(state)s") % {"state": state},
+            data={"notifications": wanted},
+        )
+    return customer
