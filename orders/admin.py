@@ -91,6 +91,17 @@ class ChannelAdmin(admin.ModelAdmin):
                 "fields": ("import_platform", "import_mapping"),
             },
         ),
+        (
+            _("App push"),
+            {
+                "description": _(
+                    "Customer messages are also posted to this URL of the shop's own "
+                    "app backend, signed with the secret (X-Signature: t=…,v1=HMAC-SHA256 "
+                    'of "t.body"). Leave empty for no app push.'
+                ),
+                "fields": ("push_url", "push_secret"),
+            },
+        ),
     )
 
 
@@ -131,7 +142,7 @@ class WebhookReceiptAdmin(ReadOnlyAdmin):
 class CustomerForm(forms.ModelForm):
     class Meta:
         model = Customer
-        fields = ("name", "phone", "email")
+        fields = ("name", "phone", "email", "notify_email", "notify_sms", "notify_push")
 
     def clean_phone(self):
         # Customers are matched by the normalised number; store it the same way.

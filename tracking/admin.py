@@ -1,11 +1,15 @@
 """Admin for parcel scans and customer notifications, both written only by services."""
 
+from django import forms
 from django.contrib import admin
+from django.core.exceptions import ValidationError
+from django.utils.translation import gettext_lazy as _
 
 from orders.admin import ReadOnlyAdmin, ReadOnlyInline
 from tracking.models import (
     CarrierClaim,
     Notification,
+    NotificationTemplate,
     ParcelException,
     ParcelWatch,
     ProviderReceipt,
@@ -46,12 +50,79 @@ class NotificationAdmin(ReadOnlyAdmin):
         "recipient",
         "status",
         "attempts",
+        "send_after",
         "sent_at",
     )
     list_filter = ("status", "channel", "template")
     list_select_related = ("order",)
     search_fields = ("recipient", "order__number", "provider_reference")
     date_hierarchy = "created_at"
+
+
+class NotificationTemplateAdminForm(forms.ModelForm):
+    event = forms.ChoiceField(label=_("event"))
+
+    class Meta:
+        model = NotificationTemplate
+        fields = (
+            "event",
+            "channel",
+            "language",
+            "subject",
+            "body",
+            "sms_template_code",
+        )
+
+    def __init__(self, *args, **kwargs):
+        from tracking.notifications import EVENTS
+
+        super().__init__(*args, **kwargs)
+        self.fields["event"].choices = [(k, v[0]) for k, v in EVENTS.items()]
+
+    def clean(self):
+        from tracking.notifications import _template_check, placeholders_unknown
+
+        data = super().clean()
+        if self.errors:
+            return data
+        try:
+            _template_check(
+                event=data["event"],
+                channel=data["channel"],
+                language=data["language"],
+                body=data["body"],
+            )
+        except ValidationError as error:
+            raise ValidationError(error.message_dict) from error
+        unknown = placeholders_unknown(data["event"], data.get("subject", ""))
+        if unknown:
+            self.add_error("subject", ", ".join(unknown))
+        return data
+
+
+@admin.register(NotificationTemplate)
+class NotificationTemplateAdmin(admin.ModelAdmin):
+    """Staff's wording of customer messages (also edited in the console, with a preview)."""
+
+    form = NotificationTemplateAdminForm
+    list_display = (
+        "event",
+        "channel",
+        "language",
+        "subject",
+        "updated_by",
+        "updated_at",
+    )
+    list_filter = ("event", "channel", "language")
+    search_fields = ("subject", "body", "sms_template_code")
+    readonly_fields = ("updated_by", "updated_at")
+
+    def save_model(self, request, obj, form, change):
+        from django.utils import timezone
+
+        obj.updated_by = request.user
+        obj.updated_at = timezone.now()
+        super().save_model(request, obj, form, change)
 
 
 @admin.register(ParcelWatch)

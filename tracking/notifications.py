@@ -116,6 +116,12 @@ def _quiet_window() -> tuple[time, time] | None:
     return None if start == end else (start, end)
 
 
+def quiet_hours_label() -> str:
+    """Return the quiet hours as customers read them ("21:00–08:00"), or "" when off."""
+    window = _quiet_window()
+    return f"{window[0]:%H:%M}–{window[1]:%H:%M}" if window else ""
+
+
 def quiet_hours_end(at: datetime) -> datetime | None:
     """Return when the SMS quiet hours around ``at`` end, or None outside them."""
     window = _quiet_window()
@@ -485,3 +491,98 @@ def customer_notification_choices_set(
             data={"notifications": wanted},
         )
     return customer
+
+
+# --- Staff's wording -------------------------------------------------------------
+
+
+def template_sample_context(event: str, language: str) -> dict:
+    """Return made-up values for every placeholder of ``event``: what a preview shows."""
+    with translation.override(language):
+        sample = {
+            "shop_name": str(shop_name()),
+            "number": "2611281234567",
+            "name": str(_("Zhang San")),
+            "status_url": f"{settings.SITE_URL}/track/?number=2611281234567",
+            "carrier": str(_("SF Express")),
+            "tracking_number": "SF1234567890",
+            "problem": str(_("Delivery attempt failed")),
+            "amount": "99.00",
+            "rma": "R-1001",
+            "detail": str(_("Blue mug × 1")),
+            "note": str(_("The item has been used.")),
+            "outcome": str(_("A refund is on its way.")),
+        }
+    return {name: sample.get(name, name) for name in event_placeholders(event)}
+
+
+def _template_check(*, event, channel, language, body):
+    from django.core.exceptions import ValidationError
+
+    errors = {}
+    if event not in EVENTS:
+        errors["event"] = _("No such event.")
+    if channel not in Notification.Channel.values:
+        errors["channel"] = _("No such channel.")
+    if language not in NotificationTemplate.Language.values:
+        errors["language"] = _("No such language.")
+    if not body.strip():
+        errors["body"] = _("Write the message.")
+    elif event in EVENTS:
+        unknown = placeholders_unknown(event, body)
+        if unknown:
+            errors["body"] = _(
+                "Unknown placeholders: %(unknown)s. This message may use: %(allowed)s."
+            ) % {
+                "unknown": ", ".join(f"{{{n}}}" for n in unknown),
+                "allowed": ", ".join(f"{{{n}}}" for n in event_placeholders(event)),
+            }
+    if errors:
+        raise ValidationError(errors)
+
+
+@transaction.atomic
+def notification_template_save(
+    *,
+    event: str,
+    channel: str,
+    language: str,
+    subject: str,
+    body: str,
+    sms_template_code: str = "",
+    actor,
+) -> NotificationTemplate:
+    """Store staff's wording of one event's message; raise ValidationError per field."""
+    from django.core.exceptions import ValidationError
+
+    _template_check(event=event, channel=channel, language=language, body=body)
+    unknown = placeholders_unknown(event, subject)
+    if unknown:
+        raise ValidationError(
+            {
+                "subject": _("Unknown placeholders: %(unknown)s.")
+                % {"unknown": ", ".join(f"{{{n}}}" for n in unknown)}
+            }
+        )
+    row, _created = NotificationTemplate.objects.select_for_update().get_or_create(
+        event=event,
+        channel=channel,
+        language=language,
+        defaults={"body": body},
+    )
+    row.subject = subject.strip()
+    row.body = body.strip()
+    row.sms_template_code = sms_template_code.strip()
+    row.updated_at = timezone.now()
+    row.updated_by = actor if getattr(actor, "pk", None) else None
+    row.full_clean()
+    row.save()
+    return row
+
+
+@transaction.atomic
+def notification_template_reset(*, event: str, channel: str, language: str, actor):
+    """Drop staff's wording: the message goes back to the shipped text."""
+    NotificationTemplate.objects.filter(
+        event=event, channel=channel, language=language
+    ).delete()

@@ -1,6 +1,7 @@
 """Reads for the customer's order-status page and the staff scan page."""
 
 from dataclasses import dataclass
+from datetime import timedelta
 
 from django.db.models import Prefetch
 from django.utils.translation import gettext_lazy as _
@@ -70,12 +71,13 @@ def order_for_tracking(number: str) -> Order | None:
     scans = TrackingEvent.objects.order_by("-occurred_at", "-id")
     shipments = (
         Shipment.objects.exclude(status=Shipment.Status.CANCELLED)
-        .select_related("carrier")
+        .select_related("carrier", "warehouse")
         .prefetch_related(Prefetch("tracking_events", queryset=scans))
         .order_by("created_at", "id")
     )
     return (
         Order.objects.filter(number=number)
+        .select_related("customer")
         .prefetch_related("lines", Prefetch("shipments", queryset=shipments))
         .first()
     )
@@ -128,3 +130,55 @@ def shipment_for_scans(pk: int) -> Shipment | None:
         )
         .first()
     )
+
+
+def notification_templates_overview() -> list[dict]:
+    """Return every editable event with, per channel and language, staff's row or None."""
+    from tracking.models import Notification, NotificationTemplate
+    from tracking.notifications import EVENTS
+
+    rows = {
+        (t.event, t.channel, t.language): t
+        for t in NotificationTemplate.objects.select_related("updated_by")
+    }
+    return [
+        {
+            "event": event,
+            "label": label,
+            "cells": [
+                {
+                    "channel": channel,
+                    "channel_label": channel_label,
+                    "language": language,
+                    "language_label": language_label,
+                    "row": rows.get((event, channel, language)),
+                }
+                for channel, channel_label in Notification.Channel.choices
+                for language, language_label in NotificationTemplate.Language.choices
+            ],
+        }
+        for event, (label, _extra) in EVENTS.items()
+    ]
+
+
+def order_notifications(order) -> list:
+    """Return the order's messages to the customer, oldest first, with their delivery state."""
+    from tracking.models import Notification
+
+    return list(Notification.objects.filter(order=order).order_by("created_at", "id"))
+
+
+def shipment_estimated_delivery(shipment):
+    """Return when the parcel should arrive: shipping time plus its route's standard, or None."""
+    from tracking.models import TransitStandard
+    from tracking.parcel_exceptions import StandardBook
+
+    if not shipment.shipped_at or shipment.delivered_at or not shipment.carrier_id:
+        return None
+    standards = TransitStandard.objects.filter(carrier_id=shipment.carrier_id)
+    hours = StandardBook(standards).hours_for(
+        shipment.carrier_id,
+        shipment.warehouse.province if shipment.warehouse_id else "",
+        shipment.order.province,
+    )
+    return shipment.shipped_at + timedelta(hours=hours)

@@ -1,12 +1,13 @@
 from django.urls import path
 
-from tracking import exception_views, views, webhooks
+from tracking import exception_views, notification_views, views, webhooks
 
 # Customer-facing pages, mounted at /track/ (namespace "track").
 public_patterns = [
     path("", views.TrackLookupView.as_view(), name="lookup"),
     path("<str:number>/", views.TrackOrderView.as_view(), name="order"),
     path("<str:number>/correct/", views.TrackCorrectView.as_view(), name="correct"),
+    path("<str:number>/messages/", views.TrackMessagesView.as_view(), name="messages"),
 ]
 # Staff console pages, mounted at /console/tracking/ (namespace "tracking").
 console_patterns = [
@@ -45,6 +46,21 @@ console_patterns = [
         "standards/",
         exception_views.TransitStandardListView.as_view(),
         name="standards",
+    ),
+    path(
+        "messages/",
+        notification_views.TemplateListView.as_view(),
+        name="notification_templates",
+    ),
+    path(
+        "messages/<str:event>/<str:channel>/<str:language>/",
+        notification_views.TemplateEditView.as_view(),
+        name="notification_template",
+    ),
+    path(
+        "orders/<str:number>/messages/",
+        notification_views.OrderNotificationChoicesView.as_view(),
+        name="order_notification_choices",
     ),
     path(
         "standards/<int:pk>/delete/",

@@ -19,12 +19,18 @@ from orders.selectors import order_problem_messages, order_problems_by_field
 from orders.services import order_correct
 from tracking.forms import CustomerCorrectForm, ScanForm, TrackLookupForm
 from tracking.models import TrackingStatus
+from tracking.notification_forms import NotificationChoicesForm
+from tracking.notifications import (
+    customer_notification_choices_set,
+    quiet_hours_label,
+)
 from tracking.selectors import (
     order_for_lookup,
     order_for_tracking,
     order_lookup_matches,
     order_progress,
     phone_masked,
+    shipment_estimated_delivery,
     shipment_for_scans,
 )
 from tracking.services import tracking_event_record
@@ -141,10 +147,15 @@ def status_page(request, order, *, form=None, notice="", status=200):
         form = CustomerCorrectForm.for_order(
             order, problems=order_problems_by_field(order)
         )
+    shipments = list(order.shipments.all())
+    for shipment in shipments:
+        shipment.estimated_delivery = shipment_estimated_delivery(shipment)
     context = {
         "order": order,
         "steps": order_progress(order),
-        "shipments": order.shipments.all(),
+        "shipments": shipments,
+        "messages_form": NotificationChoicesForm.for_customer(order.customer),
+        "quiet_hours": quiet_hours_label(),
         "phone": phone_masked(order.recipient_phone),
         "problems": order_problem_messages(order),
         "correction_form": form if held else None,
@@ -196,6 +207,31 @@ class TrackCorrectView(View):
                 )
                 return redirect("track:order", number=order.number)
         return status_page(request, order, form=form)
+
+
+@method_decorator(never_cache, name="dispatch")
+class TrackMessagesView(View):
+    """The customer turns messages on or off per channel, once they proved the phone."""
+
+    def get(self, request, number):
+        return redirect("track:order", number=number)
+
+    def post(self, request, number):
+        if number not in proven_orders(request):
+            return redirect(lookup_url(number))
+        order = order_for_tracking(number)
+        if order is None:
+            return redirect(lookup_url())
+        form = NotificationChoicesForm(request.POST)
+        form.is_valid()  # booleans: always valid
+        customer_notification_choices_set(
+            customer=order.customer,
+            actor=CUSTOMER_ACTOR,
+            order=order,
+            **form.cleaned_data,
+        )
+        messages.success(request, _("Your message settings are saved."))
+        return redirect("track:order", number=order.number)
 
 
 class ScanAddView(LoginRequiredMixin, PermissionRequiredMixin, View):
