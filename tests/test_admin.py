@@ -45,6 +45,7 @@ from tests.factories.pricing import (
     TaxRuleFactory,
 )
 from tracking.models import ParcelException, ProviderReceipt, TrackingStatus
+from tracking.notifications import notification_template_save
 from tracking.parcel_exceptions import carrier_claim_file, transit_standard_set
 from tracking.services import tracking_event_record
 
@@ -160,6 +161,16 @@ def a_row_of_everything(place_order, carrier, channel):
         carrier=carrier, name="月结", account_number="0210001", warehouse=None
     )
     ChannelShipping.objects.create(channel=channel, ship_within_hours=24)
+    # Notifications: staff's wording of one message.
+    notification_template_save(
+        event="shipped",
+        channel="sms",
+        language="zh-hans",
+        subject="",
+        body="订单{number}已发货",
+        sms_template_code="SMS_1",
+        actor="t",
+    )
 
 
 def test_every_model_of_ours_is_registered():
