@@ -4,7 +4,7 @@ from decimal import Decimal
 
 import pytest
 from django.urls import reverse
-from django.utils import timezone
+from django.utils import timezone, translation
 
 from billing.models import Refund
 from billing.services import payment_confirm
@@ -30,6 +30,13 @@ from tracking.services import tracking_event_record
 
 S = Order.Status
 K = ParcelException.Kind
+
+
+@pytest.fixture(autouse=True)
+def in_english():
+    """The service messages and events below are compared in English."""
+    with translation.override("en"):
+        yield
 
 
 def scan(shipment, status, description):
