@@ -1,6 +1,9 @@
 """Console forms for waves, short picks and the pack station's box."""
 
+from datetime import datetime, time, timedelta
+
 from django import forms
+from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
 from fulfillment.models import ShortPick
@@ -21,6 +24,12 @@ class WaveForm(forms.Form):
         empty_label=_("Any carrier"),
         help_text=_("Only parcels already given this carrier."),
     )
+    ship_by = forms.DateField(
+        label=_("Ship by"),
+        required=False,
+        widget=forms.DateInput(attrs={"type": "date"}),
+        help_text=_("Only orders due to ship by the end of this day."),
+    )
     single_first = forms.BooleanField(
         label=_("Single-item orders first"), required=False, initial=True
     )
@@ -31,6 +40,14 @@ class WaveForm(forms.Form):
     def __init__(self, *args, **kwargs):
         super().__init__(*args, **kwargs)
         self.fields["carrier"].queryset = carriers_active()
+
+    def ship_by_until(self):
+        """The end of the chosen day in the shop's time zone, or None."""
+        day = self.cleaned_data.get("ship_by")
+        if day is None:
+            return None
+        start = timezone.make_aware(datetime.combine(day, time.min))
+        return start + timedelta(days=1)
 
 
 class ShortPickForm(forms.Form):

@@ -6,6 +6,7 @@ from django.db.models import (
     Case,
     Count,
     Exists,
+    F,
     OuterRef,
     Prefetch,
     Q,
@@ -29,14 +30,15 @@ S = Order.Status
 
 
 def wave_candidates(
-    *, warehouse, carrier=None, single_first=True, limit=50
+    *, warehouse, carrier=None, ship_by_until=None, single_first=True, limit=50
 ) -> list[Order]:
     """Return orders with something to pick in the warehouse, as a wave would take them.
 
     Ready orders whose stock is reserved there, and orders with a parcel there still
-    on no pick list. ``carrier`` keeps only parcels already given that carrier.
-    Single-item orders first (their parcels are packed straight from the cart), then
-    oldest first. Each order gets ``units`` (items in the order).
+    on no pick list. ``carrier`` keeps only parcels already given that carrier;
+    ``ship_by_until`` (a datetime) only orders due to ship by then. Single-item
+    orders first (their parcels are packed straight from the cart), then the
+    earliest ship-by deadline, then oldest first. Each order gets ``units``.
     """
     reserved_here = Reservation.objects.filter(
         order=OuterRef("pk"), warehouse=warehouse
@@ -59,7 +61,9 @@ def wave_candidates(
         .annotate(units=Sum("lines__quantity"))
         .select_related("channel", "customer")
     )
-    ordering = ["placed_at", "pk"]
+    if ship_by_until is not None:
+        qs = qs.filter(ship_by__lte=ship_by_until)
+    ordering = [F("ship_by").asc(nulls_last=True), "placed_at", "pk"]
     if single_first:
         ordering.insert(0, Case(When(units=1, then=0), default=1))
     return list(qs.order_by(*ordering)[:limit])

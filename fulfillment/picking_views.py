@@ -110,6 +110,7 @@ class WaveView(PickingPage):
                 actor=request.user,
                 filters={
                     "carrier": data["carrier"].code if data["carrier"] else "",
+                    "ship_by": data["ship_by"].isoformat() if data["ship_by"] else "",
                     "single_first": data["single_first"],
                     "limit": data["limit"],
                 },
@@ -128,6 +129,7 @@ class WaveView(PickingPage):
         return wave_candidates(
             warehouse=data["warehouse"],
             carrier=data["carrier"],
+            ship_by_until=form.ship_by_until(),
             single_first=data["single_first"],
             limit=data["limit"],
         )

@@ -1,10 +1,12 @@
 """Picking and packing pages: waves, pick lists (page, print, PDF), short picks, the pack station."""
 
 import io
+from datetime import datetime, time, timedelta
 
 import pytest
 from django.contrib.messages import get_messages
 from django.urls import reverse
+from django.utils import timezone
 from pypdf import PdfReader
 
 from fulfillment.models import BoxPreset, PickList, Shipment
@@ -41,9 +43,43 @@ def test_a_wave_is_previewed_by_filters_then_made(
     pick_list = PickList.objects.get()
     assert response.url == pick_list.get_absolute_url()
     assert said(response) == [f"Pick list {pick_list.number} made."]
-    assert pick_list.filters == {"carrier": "", "single_first": True, "limit": 10}
+    assert pick_list.filters == {
+        "carrier": "",
+        "ship_by": "",
+        "single_first": True,
+        "limit": 10,
+    }
     listing = warehouse_staff.get(reverse("fulfillment:pick_lists"))
     assert pick_list.number in listing.content.decode()
+
+
+def test_a_wave_by_ship_by_date_takes_the_orders_due_that_day_soonest_first(
+    warehouse_staff, place_order, warehouse
+):
+    today = timezone.localdate()
+    tonight = timezone.make_aware(datetime.combine(today, time(23, 0)))
+    later, due, overdue, undated = (place_order(payment_method="cod") for _ in range(4))
+    Order.objects.filter(pk=later.pk).update(ship_by=tonight + timedelta(days=2))
+    Order.objects.filter(pk=due.pk).update(ship_by=tonight)
+    Order.objects.filter(pk=overdue.pk).update(ship_by=tonight - timedelta(days=1))
+    Order.objects.filter(pk=undated.pk).update(ship_by=None)
+    query = {"warehouse": warehouse.pk, "limit": 10}
+
+    everything = warehouse_staff.get(reverse("fulfillment:wave"), query)
+    due_today = warehouse_staff.get(
+        reverse("fulfillment:wave"), {**query, "ship_by": today.isoformat()}
+    )
+
+    assert [o.number for o in everything.context["candidates"]] == [
+        overdue.number,
+        due.number,
+        later.number,
+        undated.number,
+    ]
+    assert [o.number for o in due_today.context["candidates"]] == [
+        overdue.number,
+        due.number,
+    ]
 
 
 def test_the_pick_list_page_print_view_and_pdf_show_the_skus_by_bin(
