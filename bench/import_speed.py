@@ -6,8 +6,9 @@ Writes a GBK CSV the way Taobao's seller centre exports it (="…" guards on ids
 leading ' on phones, 元 on money, space-separated addresses with the postcode in
 brackets): one kind of item per order, matched to our products by listing title;
 90% paid, 6% unpaid, 2% closed, 2% with an unknown item. Imports it, then imports it
-again (everything unchanged), and prints rows/s for both and the peak memory of the
-process reading the file and of the largest worker process (``IMPORT_WORKERS``).
+again (everything unchanged), and prints rows/s for both, the peak memory of the
+process reading the file and of the largest worker process (``IMPORT_WORKERS``), and
+the plain-SQL intake baseline of the same PostgreSQL (to compare machines).
 """
 
 import argparse
@@ -19,7 +20,7 @@ import time
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
-from _common import django_setup, fresh_database  # noqa: E402
+from _common import django_setup, fresh_database, pg_baseline  # noqa: E402
 
 HEADERS = [
     "订单编号",
@@ -151,6 +152,7 @@ def main():
     parser = argparse.ArgumentParser()
     parser.add_argument("--rows", type=int, default=100_000)
     parser.add_argument("--skus", type=int, default=500)
+    parser.add_argument("--no-baseline", action="store_true")
     args = parser.parse_args()
 
     url = fresh_database("oms_bench_import")
@@ -187,6 +189,14 @@ def main():
         f"  peak memory: {peak:.0f} MB in the process reading the file, "
         f"{workers:.0f} MB in the largest child (import workers, migrate)"
     )
+    if not args.no_baseline:
+        # Machines of the same kind differ a lot in speed; this says how fast this one was.
+        baseline = pg_baseline()
+        if baseline:
+            print(
+                f"  plain-SQL intake baseline on this machine (../shared/bench, "
+                f"pgbench -c 8): {baseline:,.0f} orders/s"
+            )
 
 
 if __name__ == "__main__":
