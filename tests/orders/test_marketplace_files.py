@@ -1,6 +1,5 @@
 import io
 import json
-import time
 from datetime import datetime
 from decimal import Decimal
 from pathlib import Path
@@ -599,14 +598,11 @@ def test_orders_serialise_to_json_ready_data():
     json.dumps(data)
 
 
-# --- speed ------------------------------------------------------------------------
+# --- a large file -----------------------------------------------------------------
+# How fast it is read is measured by bench/import_speed.py, not here.
 
 
-def test_a_large_gbk_taobao_file_is_read_at_over_ten_thousand_rows_a_second():
+def test_a_large_gbk_taobao_file_is_read_row_for_row():
     rows = 20_000
     data = make.taobao_large_csv(rows)
-    start = time.perf_counter()
-    count = sum(1 for _record in read_orders(io.BytesIO(data)))
-    elapsed = time.perf_counter() - start
-    assert count == rows
-    assert rows / elapsed > 10_000
+    assert sum(1 for _record in read_orders(io.BytesIO(data))) == rows
