@@ -52,3 +52,7 @@ class RefundAdmin(ReadOnlyAdmin):
     search_fields = ("order__number", "source_ref", "provider_reference")
     date_hierarchy = "requested_at"
     inlines = [RefundLineInline]
+
+
+# Registers the COD and settlement admins.
+from billing import cod_admin  # noqa: E402, F401

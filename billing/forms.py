@@ -5,6 +5,7 @@ from decimal import Decimal
 from django import forms
 from django.utils.translation import gettext_lazy as _
 
+from billing.cod import cod_amount_left
 from billing.models import Payment
 
 AMOUNT = {"max_digits": 12, "decimal_places": 2, "min_value": Decimal("0.01")}
@@ -44,7 +45,9 @@ class CodCollectionForm(forms.Form):
 
     @classmethod
     def for_order(cls, order, **kwargs):
-        return cls(initial={"amount": order.total}, **kwargs)
+        # What the parcels not yet recorded carry (a split order's scans may have
+        # recorded some already).
+        return cls(initial={"amount": cod_amount_left(order)}, **kwargs)
 
 
 class RefundRejectForm(forms.Form):

@@ -196,3 +196,13 @@ class RefundLine(models.Model):
 
     def __str__(self):
         return f"{self.order_line.sku} × {self.quantity}"
+
+
+from billing.cod_models import (  # noqa: E402, F401
+    CodCollection,
+    CodDifference,
+    CodRemittance,
+    CodRemittanceLine,
+    MarketplaceSettlement,
+    MarketplaceSettlementLine,
+)

@@ -21,6 +21,7 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 from reportlab.lib.units import inch
 
+from fulfillment.cod import cod_parcel_amounts
 from fulfillment.models import CarrierAccount, Shipment
 from fulfillment.pdf import (
     CJK_FONT,
@@ -79,16 +80,15 @@ def phone_masked(phone: str) -> str:
 def cod_amount_for(shipment: Shipment, parcels: list[Shipment]) -> Decimal | None:
     """Return the cash the courier collects with this parcel, or None.
 
-    A cash-on-delivery order is collected once: with its first parcel (the others
-    say 0), so a split order is not charged twice.
+    Each parcel of a split order collects its own share of the order's cash, by
+    the value of its lines (fulfillment/cod.py); the shares sum to the total.
     """
     order = shipment.order
     if order.payment_method != Order.PaymentMethod.COD:
         return None
     if order.payment_status != Order.PaymentStatus.COD_PENDING:
         return Decimal("0.00")
-    first = parcels[0] if parcels else shipment
-    return order.total if first.pk == shipment.pk else Decimal("0.00")
+    return cod_parcel_amounts(order).get(shipment.pk, Decimal("0.00"))
 
 
 def label_data(shipment: Shipment) -> LabelData:

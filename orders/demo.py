@@ -1277,8 +1277,11 @@ def _order_advance(plan, order, users, carrier, clock, timeline) -> Order:
         Shipment.objects.filter(pk=shipment.pk).update(shipped_at=shipped_at)
         _scans_record(plan, order, shipment, clock, timeline)
     order.refresh_from_db()
-    if order.is_cod and (
-        target == S.COMPLETED or (target == S.DELIVERED and plan.cod_collected)
+    # The demo carrier's delivered scan records the cash itself (billing/cod.py).
+    if (
+        order.is_cod
+        and order.payment_status == Order.PaymentStatus.COD_PENDING
+        and (target == S.COMPLETED or (target == S.DELIVERED and plan.cod_collected))
     ):
         cod_collection_record(
             order=order,

@@ -159,6 +159,7 @@ class Order(models.Model):
         PAID = "paid", _("Paid")
         COD_PENDING = "cod_pending", _("Cash on delivery: to collect")
         COD_COLLECTED = "cod_collected", _("Cash on delivery: collected")
+        COD_REMITTED = "cod_remitted", _("Cash on delivery: remitted")
         REFUNDED = "refunded", _("Refunded")
 
     class PaymentMethod(models.TextChoices):

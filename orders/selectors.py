@@ -510,7 +510,7 @@ def order_actions(order: Order, user, *, shipments=()) -> list[OrderAction]:
     # Completing needs the money in; the button waits until it is.
     if (
         can_transition(order, S.COMPLETED)
-        and order.payment_status in (PS.PAID, PS.COD_COLLECTED)
+        and order.payment_status in (PS.PAID, PS.COD_COLLECTED, PS.COD_REMITTED)
         and _may(user, "orders.complete_order")
     ):
         actions.append(

@@ -475,7 +475,7 @@ def order_cancel(*, order: Order, actor: Actor, reason: str = "") -> Order:
 def order_complete(*, order: Order, actor: Actor) -> Order:
     """Close a delivered order once its money is in (settled)."""
     order = order_lock(order)
-    if order.payment_status not in (PS.PAID, PS.COD_COLLECTED):
+    if order.payment_status not in (PS.PAID, PS.COD_COLLECTED, PS.COD_REMITTED):
         raise OrderError(
             _("Order %(number)s cannot be completed before its payment is settled.")
             % {"number": order.number}

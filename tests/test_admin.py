@@ -8,7 +8,9 @@ from django.contrib.auth import get_user_model
 from django.contrib.messages import get_messages
 from django.urls import reverse
 
+from billing.cod import cod_collection_record, cod_remittance_create
 from billing.services import payment_confirm, refund_request
+from billing.settlements import settlement_import
 from fulfillment.models import (
     BoxPreset,
     CarrierAccount,
@@ -169,6 +171,21 @@ def a_row_of_everything(place_order, carrier, channel):
         subject="",
         body="订单{number}已发货",
         sms_template_code="SMS_1",
+        actor="t",
+    )
+    # Cash on delivery: the parcel's cash, a carrier's remittance paying it short
+    # (a difference); a marketplace settlement.
+    cod_collection_record(order=shipped, amount=shipped.total, actor="t")
+    cod_remittance_create(
+        carrier=carrier,
+        reference="R1",
+        remitted_on=shipped.placed_at.date(),
+        rows=[("SF1", Decimal("1.00"))],
+        actor="t",
+    )
+    settlement_import(
+        channel=channel,
+        data=f"订单编号,实收金额,佣金\n{shipped.external_id or 'X'},1.00,0.10\n".encode(),
         actor="t",
     )
 

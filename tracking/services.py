@@ -10,6 +10,7 @@ from django.urls import reverse
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
+from billing.cod import cod_collection_from_scan
 from fulfillment.models import Shipment
 from fulfillment.services import shipment_mark_delivered
 from orders.events import Actor, order_event_record
@@ -94,6 +95,11 @@ def tracking_event_record(
         shipment_mark_delivered(
             shipment=shipment, actor=actor, delivered_at=occurred_at
         )
+        if source != TrackingEvent.Source.MANUAL:
+            # The courier hands a COD parcel over against the cash: record it.
+            cod_collection_from_scan(
+                shipment=shipment, actor=actor, raw=raw, occurred_at=occurred_at
+            )
     if check_exceptions:
         parcel_exception_refresh(shipment=shipment)
     if status in NOTIFY_ON:

@@ -233,6 +233,9 @@ API_BATCH_MAX_ORDERS = env.int("API_BATCH_MAX_ORDERS", default=100)
 # Orders held for correction longer than this (hours) are flagged in the console:
 # "Call the customer".
 CORRECTION_CALL_AFTER_HOURS = env.int("CORRECTION_CALL_AFTER_HOURS", default=24)
+# Cash collected on delivery and not remitted by the carrier after this many days
+# is listed as missing (billing/cod.py).
+COD_REMITTANCE_MISSING_DAYS = env.int("COD_REMITTANCE_MISSING_DAYS", default=7)
 
 # --- Replenishment (see inventory.selectors.replenishment_rows) ---------------
 # Sales velocity is the units reserved over this many days, per day.
