@@ -2,8 +2,10 @@
 
 from datetime import date, timedelta
 from decimal import Decimal
+from io import StringIO
 
 import pytest
+from django.core.management import call_command
 from django.utils import timezone, translation
 
 from billing.cod import (
@@ -227,3 +229,14 @@ def test_a_file_that_is_not_csv_is_refused(carrier, staff_user):
 
     assert str(caught.value) == "This is not a CSV file; save it as CSV and try again."
     assert not CodRemittance.objects.exists()
+
+
+def test_the_daily_command_lists_unremitted_cash(collected, settings):
+    settings.COD_REMITTANCE_MISSING_DAYS = 3
+    CodCollection.objects.update(collected_at=timezone.now() - timedelta(days=4))
+    out = StringIO()
+
+    call_command("cod_missing_check", stdout=out)
+
+    assert out.getvalue() == "4 collected parcel(s) newly listed as not remitted.\n"
+    assert CodDifference.objects.filter(kind=K.MISSING).count() == 4
