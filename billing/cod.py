@@ -14,7 +14,7 @@ from datetime import date, timedelta
 from decimal import ROUND_HALF_UP, Decimal, InvalidOperation
 
 from django.conf import settings
-from django.db import transaction
+from django.db import IntegrityError, transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
@@ -413,16 +413,23 @@ def cod_remittance_create(
     if not rows:
         raise OrderError(_("The remittance has no rows to record."))
     who = actor_fields(actor)
-    remittance = CodRemittance.objects.create(
-        carrier=carrier,
-        reference=reference[:64],
-        remitted_on=remitted_on,
-        source=source,
-        file_name=file_name[:200],
-        total=sum((money(a) for _n, _t, a in rows), Decimal("0.00")),
-        rejected_rows=list(rejected or []),
-        created_by=who["actor"],
-    )
+    try:
+        with transaction.atomic():
+            remittance = CodRemittance.objects.create(
+                carrier=carrier,
+                reference=reference[:64],
+                remitted_on=remitted_on,
+                source=source,
+                file_name=file_name[:200],
+                total=sum((money(a) for _n, _t, a in rows), Decimal("0.00")),
+                rejected_rows=list(rejected or []),
+                created_by=who["actor"],
+            )
+    except IntegrityError:  # the same reference recorded at the same moment
+        raise OrderError(
+            _("Remittance %(reference)s of %(carrier)s is already recorded.")
+            % {"reference": reference, "carrier": carrier}
+        ) from None
     collections = {
         c.shipment.tracking_number: c
         for c in CodCollection.objects.select_for_update(of=("self",))
