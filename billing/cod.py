@@ -24,6 +24,7 @@ from billing.cod_models import (
     CodRemittance,
     CodRemittanceLine,
 )
+from billing.journal import journal_cod_remittance_post, journal_payment_post
 from billing.models import Payment
 from fulfillment.cod import cod_parcel_amounts
 from fulfillment.models import Carrier, Shipment
@@ -196,6 +197,7 @@ def cod_collection_record(
         % {"amount": amount, "parcels": ", ".join(str(p) for p in parcels)},
         data={"payment": payment.pk, "shipments": [p.pk for p in parcels]},
     )
+    journal_payment_post(payment=payment)
     cod_payment_status_refresh(order=order, actor=actor)
     return payment
 
@@ -519,6 +521,7 @@ def cod_remittance_create(
         )
         cod_payment_status_refresh(order=order, actor=actor)
     cod_missing_refresh(actor=actor, now=now)
+    journal_cod_remittance_post(remittance=remittance)
     return remittance
 
 

@@ -206,3 +206,8 @@ from billing.cod_models import (  # noqa: E402, F401
     MarketplaceSettlement,
     MarketplaceSettlementLine,
 )
+from billing.journal_models import (  # noqa: E402, F401
+    Account,
+    JournalEntry,
+    JournalLine,
+)

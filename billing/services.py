@@ -11,6 +11,11 @@ from django.utils.translation import gettext as _
 # Cash on delivery lives in billing/cod.py; callers still find it here.
 from billing.cod import cod_collection_record  # noqa: F401
 from billing.exceptions import RefundError
+from billing.journal import (
+    journal_payment_post,
+    journal_payments_post_bulk,
+    journal_refund_post,
+)
 from billing.models import Payment, Refund, RefundLine
 from billing.selectors import paid_total, refundable_amount, refunds_total
 from config.bulk import bulk_insert
@@ -88,6 +93,7 @@ def payment_confirm(
         data={"payment": payment.pk, "reference": reference},
     )
     if status == Payment.Status.CONFIRMED:
+        journal_payment_post(payment=payment)
         order_payment_received(
             order=order,
             paid_in_full=_confirmed_total(order) >= order.total,
@@ -129,6 +135,13 @@ def payments_record_marketplace(
         if reference not in known
     ]
     bulk_insert(Payment, payments)
+    if payments:
+        journal_payments_post_bulk(
+            payments=Payment.objects.filter(
+                method=Payment.Method.MARKETPLACE,
+                provider_reference__in=[p.provider_reference for p in payments],
+            )
+        )
     bulk_insert(
         OrderEvent,
         [
@@ -334,6 +347,7 @@ def refund_mark_paid(*, refund: Refund, reference: str, actor: Actor) -> Refund:
     refund.paid_at = timezone.now()
     refund.paid_by = actor_fields(actor)["actor"]
     refund.save(update_fields=["status", "provider_reference", "paid_at", "paid_by"])
+    journal_refund_post(refund=refund)
     order = refund.order
     order_event_record(
         order=order,

@@ -19,6 +19,7 @@ from django.utils.translation import gettext as _
 
 from billing.cod import cell, csv_text, parse_amount
 from billing.cod_models import MarketplaceSettlement, MarketplaceSettlementLine
+from billing.journal import journal_settlement_line_post
 from orders.events import Actor, actor_fields, order_event_record
 from orders.exceptions import OrderError
 from orders.models import Channel, Order, OrderEvent
@@ -190,6 +191,7 @@ def settlement_import(
     for line in lines:
         if line.order is None:
             continue
+        journal_settlement_line_post(line=line)
         order_event_record(
             order=line.order,
             kind=OrderEvent.Kind.PAYMENT,

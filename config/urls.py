@@ -21,6 +21,7 @@ urlpatterns = [
     path("console/returns/", include("fulfillment.return_urls")),
     path("console/payments/", include("billing.urls")),
     path("console/finance/", include("billing.cod_urls")),
+    path("console/finance/reports/", include("billing.report_urls")),
     path("console/tracking/", include((tracking_console, "tracking"))),
     path("track/", include((tracking_public, "track"))),
     path("track/", include((returns_public, "track_returns"))),

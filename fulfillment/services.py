@@ -149,6 +149,11 @@ def shipment_ship(
     from tracking.services import parcel_watch_start  # tracking builds on fulfillment
 
     parcel_watch_start(shipment=shipment)
+    from billing.journal import journal_cogs_post, journal_sale_post  # books beside
+
+    shipped_on = timezone.localdate(shipment.shipped_at)
+    journal_cogs_post(shipment=shipment, date=shipped_on)
+    journal_sale_post(order=shipment.order, moment="shipment", date=shipped_on)
     order_event_record(
         order=shipment.order,
         kind=OrderEvent.Kind.SHIPMENT,
@@ -180,7 +185,15 @@ def shipment_mark_delivered(
     shipment.status = Shipment.Status.DELIVERED
     shipment.delivered_at = delivered_at or timezone.now()
     shipment.save(update_fields=["status", "delivered_at"])
-    order_shipping_status_refresh(order=shipment.order, actor=actor)
+    order = order_shipping_status_refresh(order=shipment.order, actor=actor)
+    if order.status == Order.Status.DELIVERED:
+        from billing.journal import journal_sale_post  # books beside
+
+        journal_sale_post(
+            order=order,
+            moment="delivery",
+            date=timezone.localdate(shipment.delivered_at),
+        )
     return shipment
 
 

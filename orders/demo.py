@@ -28,7 +28,7 @@ from django.db import transaction
 from django.db.models import F
 from django.utils import timezone
 
-from billing.models import Payment
+from billing.models import JournalEntry, Payment
 from billing.services import cod_collection_record, payment_confirm
 from fulfillment.models import Carrier, Shipment
 from fulfillment.services import demo_tracking_number, fulfillment_start, shipment_ship
@@ -833,6 +833,7 @@ class _Clock:
         (OrderEvent, "created_at"),
         (StockMovement, "created_at"),
         (Payment, "confirmed_at"),
+        (JournalEntry, "date"),  # the books follow the simulated day too
         (Notification, "created_at"),
         (TrackingEvent, "recorded_at"),
         (Shipment, "created_at"),

@@ -78,6 +78,8 @@ ROLES: dict[str, list[str]] = {
         "billing.view_coddifference",
         "billing.view_marketplacesettlement",
         "billing.add_marketplacesettlement",
+        "billing.view_journalentry",
+        "billing.view_finance_reports",
         "fulfillment.view_shipment",
         "fulfillment.view_returnrequest",
         "tracking.view_parcelexception",

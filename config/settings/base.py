@@ -104,6 +104,8 @@ USE_TZ = True
 SHOP_CURRENCY = env("SHOP_CURRENCY", default="CNY")
 # Catalogue prices already contain VAT (Chinese retail): tax is shown, not added.
 SHOP_PRICES_INCLUDE_TAX = env.bool("SHOP_PRICES_INCLUDE_TAX", default=True)
+# When a sale enters the books: "shipment" (the first parcel leaves) or "delivery".
+SALE_RECOGNISED_AT = env.str("SALE_RECOGNISED_AT", default="shipment")
 # Empty: the pages say "Our Shop" in the reader's language.
 SHOP_NAME = env("SHOP_NAME", default="")
 # Phone numbers without a country code are read as numbers of this region.
