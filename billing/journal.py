@@ -355,6 +355,8 @@ def journal_cod_remittance_post(*, remittance, amount: Decimal | None = None):
 def journal_settlement_line_post(*, line, date=None):
     """Record a marketplace settlement line: money received plus the platform's fee."""
     received, fee = line.amount_received, line.platform_fee
+    if date is None and line.settled_at:
+        date = timezone.localdate(line.settled_at)
     return journal_post(
         kind=K.SETTLEMENT,
         source=f"settlement_line:{line.pk}",

@@ -230,3 +230,63 @@ def test_a_paid_refund_is_posted_against_the_payment_account(paid_order, staff_u
         ("1012", D("0.00"), D("100.00")),
         ("6003", D("100.00"), D("0.00")),
     ]
+
+
+def test_cod_collection_and_remittance_move_money_through_the_carrier_account(
+    split_cod_order, carrier, staff_user
+):
+    from datetime import date
+
+    from billing.cod import cod_collection_record, cod_remittance_create
+
+    order, (a, b) = split_cod_order
+    cod_collection_record(order=order, amount=order.total, actor=staff_user)
+
+    cod_remittance_create(
+        carrier=carrier,
+        reference="R1",
+        remitted_on=date(2026, 11, 27),
+        rows=[(a.tracking_number, D("100.00")), (b.tracking_number, D("66.66"))],
+        actor=staff_user,
+    )
+
+    assert order.total == D("166.66")
+    assert balances(entry__order=order, entry__kind=K.PAYMENT) == {
+        "1123": D("166.66"),
+        "1122": D("-166.66"),
+    }
+    remitted = JournalEntry.objects.get(kind=K.COD_REMITTANCE)
+    assert (remitted.date, lines_of(remitted)) == (
+        date(2026, 11, 27),
+        [("1001", D("166.66"), D("0.00")), ("1123", D("0.00"), D("166.66"))],
+    )
+    # shipped, collected and remitted: only the bank and the books of the sale remain
+    assert balances(entry__kind__in=(K.SALE, K.PAYMENT, K.COD_REMITTANCE)) == {
+        "1001": D("166.66"),
+        "6001": D("-166.66"),
+    }
+
+
+def test_a_settlement_books_money_received_and_the_platform_fee(db, staff_user):
+    from datetime import date
+
+    from billing.settlements import settlement_import
+    from orders.models import Channel
+    from tests.factories.orders import ChannelFactory, OrderFactory
+
+    taobao = ChannelFactory(code="taobao", name="淘宝", kind=Channel.Kind.MARKETPLACE)
+    order = OrderFactory(channel=taobao, external_id="3187000000000001")
+    data = "订单编号,实收金额,佣金,结算时间\n3187000000000001,95.00,5.00,2026-11-20\n"
+
+    settlement_import(channel=taobao, data=data.encode(), actor=staff_user)
+
+    entry = JournalEntry.objects.get(kind=K.SETTLEMENT)
+    assert (entry.order, entry.date, lines_of(entry)) == (
+        order,
+        date(2026, 11, 20),
+        [
+            ("1001", D("95.00"), D("0.00")),
+            ("1124", D("0.00"), D("100.00")),
+            ("6602", D("5.00"), D("0.00")),
+        ],
+    )
