@@ -74,3 +74,26 @@ def test_an_entry_that_does_not_balance_is_listed(place_order, ship):
     figures = [d.figure for d in journal_reconcile(date_from=today, date_to=today)]
 
     assert figures == ["Cost of goods shipped", f"Entry {entry}"]
+
+
+def test_with_recognition_at_delivery_only_delivered_orders_count(
+    settings, place_order, ship
+):
+    from fulfillment.services import shipment_mark_delivered
+
+    settings.SALE_RECOGNISED_AT = "delivery"
+    delivered, shipped = place_order(quantity=1), place_order(quantity=2)
+    for order in (delivered, shipped):
+        payment_confirm(
+            order=order,
+            method=Payment.Method.ALIPAY,
+            amount=order.total,
+            actor="test",
+        )
+    (parcel,) = ship(delivered)
+    ship(shipped)
+    shipment_mark_delivered(shipment=parcel, actor="test")
+    today = timezone.localdate()
+
+    assert journal_reconcile(date_from=today, date_to=today) == []
+    assert JournalEntry.objects.get(kind=K.SALE).order == delivered
