@@ -54,5 +54,5 @@ class RefundAdmin(ReadOnlyAdmin):
     inlines = [RefundLineInline]
 
 
-# Registers the COD and settlement admins, and the journal's.
-from billing import cod_admin, journal_admin  # noqa: E402, F401
+# Registers the COD, settlement and journal admins, and the payment notification admin.
+from billing import cod_admin, journal_admin, payment_admin  # noqa: E402, F401

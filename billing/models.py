@@ -211,3 +211,4 @@ from billing.journal_models import (  # noqa: E402, F401
     JournalEntry,
     JournalLine,
 )
+from billing.payment_models import PaymentNotification  # noqa: E402, F401

@@ -1,6 +1,6 @@
 from django.urls import path
 
-from billing import views
+from billing import payment_views, views
 
 app_name = "billing"
 urlpatterns = [
@@ -26,4 +26,15 @@ urlpatterns = [
         name="refund_reject",
     ),
     path("refunds/<int:pk>/paid/", views.RefundPaidView.as_view(), name="refund_paid"),
+    path("review/", payment_views.PaymentReviewListView.as_view(), name="review_list"),
+    path(
+        "review/<int:pk>/accept/",
+        payment_views.PaymentReviewActionView.as_view(action="accept"),
+        name="review_accept",
+    ),
+    path(
+        "review/<int:pk>/reject/",
+        payment_views.PaymentReviewActionView.as_view(action="reject"),
+        name="review_reject",
+    ),
 ]

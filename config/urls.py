@@ -4,6 +4,7 @@ from django.urls import include, path
 from django.views.generic import RedirectView
 from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerView
 
+from billing.payment_urls import webhook_patterns as payment_webhooks
 from config.health import healthz
 from fulfillment.return_urls import public_patterns as returns_public
 from orders.api.views import ChannelPushView
@@ -26,6 +27,7 @@ urlpatterns = [
     path("track/", include((tracking_public, "track"))),
     path("track/", include((returns_public, "track_returns"))),
     path("webhooks/carriers/", include((carrier_webhooks, "carrier_webhooks"))),
+    path("webhooks/payments/", include((payment_webhooks, "payment_webhooks"))),
     path("api/v1/", include("orders.api.urls")),
     path("api/schema/", SpectacularAPIView.as_view(), name="schema"),
     path(

@@ -9,6 +9,7 @@ from django.contrib.messages import get_messages
 from django.urls import reverse
 
 from billing.cod import cod_collection_record, cod_remittance_create
+from billing.models import PaymentNotification
 from billing.services import payment_confirm, refund_request
 from billing.settlements import settlement_import
 from fulfillment.models import (
@@ -187,6 +188,13 @@ def a_row_of_everything(place_order, carrier, channel):
         channel=channel,
         data=f"订单编号,实收金额,佣金\n{shipped.external_id or 'X'},1.00,0.10\n".encode(),
         actor="t",
+    )
+    # A payment provider's notification (billing/payments.py).
+    PaymentNotification.objects.create(
+        provider="alipay",
+        trade_no="T1",
+        trade_status="TRADE_SUCCESS",
+        outcome="ignored",
     )
 
 

@@ -202,6 +202,11 @@ CELERY_BEAT_SCHEDULE = {
         "task": "tracking.tasks.transit_standards_learn_task",
         "schedule": 6 * 3600.0,
     },
+    # Cancels prepaid orders left unpaid longer than UNPAID_ORDER_CANCEL_HOURS.
+    "unpaid-orders-cancel": {
+        "task": "billing.tasks.unpaid_orders_cancel_task",
+        "schedule": env.float("UNPAID_ORDER_CANCEL_BEAT_SECONDS", default=600.0),
+    },
 }
 
 # Notifications stuck in the outbox for this long are sent again by the
@@ -238,6 +243,23 @@ CORRECTION_CALL_AFTER_HOURS = env.int("CORRECTION_CALL_AFTER_HOURS", default=24)
 # Cash collected on delivery and not remitted by the carrier after this many days
 # is listed as missing (billing/cod.py).
 COD_REMITTANCE_MISSING_DAYS = env.int("COD_REMITTANCE_MISSING_DAYS", default=7)
+
+# --- Payment providers (billing/providers/) --------------------------------------
+# Prepaid orders still unpaid after this many hours are cancelled (stock released).
+UNPAID_ORDER_CANCEL_HOURS = env.int("UNPAID_ORDER_CANCEL_HOURS", default=24)
+# Alipay: our app id, and Alipay's public key (PEM text, bare base64, or a file path).
+ALIPAY_APP_ID = env.str("ALIPAY_APP_ID", default="")
+ALIPAY_PUBLIC_KEY = env.str("ALIPAY_PUBLIC_KEY", default="", multiline=True)
+# WeChat Pay v3: the platform certificate or public key (PEM text or a file path),
+# the APIv3 key (32 characters) that decrypts callbacks, and our merchant id.
+WECHATPAY_PLATFORM_PUBLIC_KEY = env.str(
+    "WECHATPAY_PLATFORM_PUBLIC_KEY", default="", multiline=True
+)
+WECHATPAY_APIV3_KEY = env.str("WECHATPAY_APIV3_KEY", default="")
+WECHATPAY_MCHID = env.str("WECHATPAY_MCHID", default="")
+WECHATPAY_TIMESTAMP_TOLERANCE_SECONDS = env.int(
+    "WECHATPAY_TIMESTAMP_TOLERANCE_SECONDS", default=300
+)
 
 # --- Replenishment (see inventory.selectors.replenishment_rows) ---------------
 # Sales velocity is the units reserved over this many days, per day.

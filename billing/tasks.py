@@ -1,0 +1,13 @@
+"""Periodic billing jobs; each calls one service and is safe to run again."""
+
+from celery import shared_task
+
+from billing.payments import unpaid_orders_cancel
+
+
+@shared_task(
+    autoretry_for=(Exception,), retry_backoff=True, max_retries=5, ignore_result=True
+)
+def unpaid_orders_cancel_task() -> int:
+    """Cancel prepaid orders left unpaid too long (UNPAID_ORDER_CANCEL_HOURS)."""
+    return unpaid_orders_cancel()
