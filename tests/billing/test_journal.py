@@ -4,6 +4,7 @@ from decimal import Decimal
 
 import pytest
 from django.db import IntegrityError, transaction
+from django.utils import translation
 
 from billing.journal import (
     JournalError,
@@ -26,6 +27,13 @@ from orders.models import Order
 
 D = Decimal
 K = JournalEntry.Kind
+
+
+@pytest.fixture(autouse=True)
+def in_english():
+    """The service messages below are compared in English."""
+    with translation.override("en"):
+        yield
 
 
 def lines_of(entry):

@@ -6,7 +6,7 @@ from io import StringIO
 
 import pytest
 from django.core.management import CommandError, call_command
-from django.utils import timezone
+from django.utils import timezone, translation
 
 from billing.journal_models import JournalEntry, JournalLine
 from billing.models import Payment
@@ -15,6 +15,13 @@ from billing.services import payment_confirm
 
 D = Decimal
 K = JournalEntry.Kind
+
+
+@pytest.fixture(autouse=True)
+def in_english():
+    """The service messages below are compared in English."""
+    with translation.override("en"):
+        yield
 
 
 def test_a_seeded_month_of_demo_data_reconciles(db):

@@ -33,7 +33,9 @@ def provider_key():
 
 
 @pytest.fixture(autouse=True)
-def provider_settings(settings, provider_key):
+def provider_settings(settings, provider_key, client):
+    # The reasons kept with a notification are compared in English below.
+    client.defaults["HTTP_ACCEPT_LANGUAGE"] = "en"
     settings.ALIPAY_APP_ID = "2021000000000001"
     settings.ALIPAY_PUBLIC_KEY = public_pem(provider_key)
     settings.WECHATPAY_PLATFORM_PUBLIC_KEY = public_pem(provider_key)

@@ -44,7 +44,10 @@ def test_the_packer_scans_the_waybill_number_and_prints_the_label(
             page.locator("form:has(#id_password) [type=submit]").click()
         page.goto(f"{live_server.url}/console/shipments/pack/")
         scan(page, "#scan", pick_list.number)
+        # Each scan waits for the station's answer, as a packer watches the screen.
+        expect(page.locator("#parcel-title")).to_contain_text(order.number)
         scan(page, "#scan", stocked_product.sku)
+        expect(page.locator("#box-form")).to_be_visible()
         for field, value in (("length", "20"), ("width", "15"), ("height", "10")):
             page.fill(f"#id_{field}_cm", value)
         page.fill("#id_weight_kg", "0.5")

@@ -2,6 +2,7 @@ from datetime import date
 
 from django.core.management.base import BaseCommand, CommandError
 from django.utils import timezone
+from django.utils.translation import gettext as _
 
 from billing.reconcile import journal_reconcile
 
@@ -25,11 +26,25 @@ class Command(BaseCommand):
         if differences:
             for d in differences:
                 self.stderr.write(
-                    f"{d.figure}: journal {d.journal}, records {d.records}, "
-                    f"difference {d.amount}"
+                    _(
+                        "%(figure)s: journal %(journal)s, records %(records)s, "
+                        "difference %(amount)s"
+                    )
+                    % {
+                        "figure": d.figure,
+                        "journal": d.journal,
+                        "records": d.records,
+                        "amount": d.amount,
+                    }
                 )
             raise CommandError(
-                f"The journal does not reconcile for {date_from} – {date_to}: "
-                f"{len(differences)} difference(s)."
+                _(
+                    "The journal does not reconcile for %(start)s – %(end)s: "
+                    "%(count)d difference(s)."
+                )
+                % {"start": date_from, "end": date_to, "count": len(differences)}
             )
-        self.stdout.write(f"The journal reconciles for {date_from} – {date_to}.")
+        self.stdout.write(
+            _("The journal reconciles for %(start)s – %(end)s.")
+            % {"start": date_from, "end": date_to}
+        )
