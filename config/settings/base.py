@@ -207,6 +207,11 @@ CELERY_BEAT_SCHEDULE = {
         "task": "billing.tasks.unpaid_orders_cancel_task",
         "schedule": env.float("UNPAID_ORDER_CANCEL_BEAT_SECONDS", default=600.0),
     },
+    # Lists cash collected on delivery that no remittance brought in (billing/cod.py).
+    "cod-missing-check": {
+        "task": "billing.tasks.cod_missing_check_task",
+        "schedule": 6 * 3600.0,
+    },
 }
 
 # Notifications stuck in the outbox for this long are sent again by the

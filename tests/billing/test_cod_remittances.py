@@ -16,6 +16,7 @@ from billing.cod import (
     cod_remittance_import,
 )
 from billing.models import CodCollection, CodDifference, CodRemittance
+from billing.tasks import cod_missing_check_task
 from orders.exceptions import OrderError
 from orders.models import Order
 
@@ -239,4 +240,14 @@ def test_the_daily_command_lists_unremitted_cash(collected, settings):
     call_command("cod_missing_check", stdout=out)
 
     assert out.getvalue() == "4 collected parcel(s) newly listed as not remitted.\n"
+    assert CodDifference.objects.filter(kind=K.MISSING).count() == 4
+
+
+def test_beat_runs_the_missing_check_and_lists_unremitted_cash(collected, settings):
+    settings.COD_REMITTANCE_MISSING_DAYS = 3
+    CodCollection.objects.update(collected_at=timezone.now() - timedelta(days=4))
+    entry = settings.CELERY_BEAT_SCHEDULE["cod-missing-check"]
+
+    assert entry["task"] == cod_missing_check_task.name
+    assert cod_missing_check_task.apply().get() == 4
     assert CodDifference.objects.filter(kind=K.MISSING).count() == 4

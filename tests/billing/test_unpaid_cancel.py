@@ -5,6 +5,7 @@ from decimal import Decimal
 
 import pytest
 from django.conf import settings
+from django.utils import translation
 
 from billing.models import Payment
 from billing.payments import unpaid_orders_cancel
@@ -15,6 +16,13 @@ from orders.models import Order
 from tracking.models import Notification
 
 S = Order.Status
+
+
+@pytest.fixture(autouse=True)
+def in_english():
+    """The cancellation reason is compared in English."""
+    with translation.override("en"):
+        yield
 
 
 def test_default_is_24_hours():
