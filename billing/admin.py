@@ -44,10 +44,11 @@ class RefundAdmin(ReadOnlyAdmin):
         "shipping_amount",
         "status",
         "source_ref",
+        "provider_state",
         "provider_reference",
         "paid_at",
     )
-    list_filter = ("status", "source")
+    list_filter = ("status", "source", "provider_state")
     list_select_related = ("order",)
     search_fields = ("order__number", "source_ref", "provider_reference")
     date_hierarchy = "requested_at"

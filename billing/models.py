@@ -72,8 +72,9 @@ class Payment(models.Model):
 class Refund(models.Model):
     """Money to give back for an order: requested by a return, a lost parcel, or staff.
 
-    Finance approves it and marks it paid with the provider's reference; paying it
-    through Alipay or WeChat Pay is a later step.
+    Finance approves it, then pays it back through Alipay or WeChat Pay (when the
+    order was paid there in one payment) or by hand, marking it paid with the
+    transfer's reference.
     """
 
     class Source(models.TextChoices):
@@ -87,6 +88,15 @@ class Refund(models.Model):
         APPROVED = "approved", _("Approved")
         PAID = "paid", _("Paid")
         REJECTED = "rejected", _("Rejected")
+
+    class ProviderState(models.TextChoices):
+        """Where a refund sent through the payment provider stands."""
+
+        NONE = "", _("Not sent")
+        SENDING = "sending", _("Sending")
+        PROCESSING = "processing", _("Provider processing")
+        FAILED = "failed", _("Provider refused")
+        REFUNDED = "refunded", _("Refunded by provider")
 
     order = models.ForeignKey(
         "orders.Order",
@@ -111,6 +121,26 @@ class Refund(models.Model):
         _("payment reference"), max_length=100, blank=True
     )
     note = models.CharField(_("note"), max_length=300, blank=True)
+    # The payment the refund was sent back through (Alipay or WeChat Pay).
+    payment = models.ForeignKey(
+        Payment,
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="refunds",
+        verbose_name=_("refunded through payment"),
+    )
+    provider_state = models.CharField(
+        _("provider state"),
+        max_length=16,
+        choices=ProviderState.choices,
+        default=ProviderState.NONE,
+        blank=True,
+    )
+    # The provider's last answer, or why there was none, for finance to read.
+    provider_message = models.CharField(
+        _("provider message"), max_length=300, blank=True
+    )
     requested_at = models.DateTimeField(_("requested at"), default=timezone.now)
     requested_by = models.ForeignKey(
         settings.AUTH_USER_MODEL,
@@ -166,6 +196,12 @@ class Refund(models.Model):
 
     def __str__(self):
         return f"{self.get_source_display()} {self.amount}"
+
+    @property
+    def provider_refund_no(self) -> str:
+        """Return our number for this refund at the provider (out_request_no /
+        out_refund_no): the same on every attempt, so it is paid back once."""
+        return str(self.pk)
 
 
 class RefundLine(models.Model):

@@ -1,5 +1,6 @@
 """Reads of payments, shaped for the console pages that show them."""
 
+from dataclasses import dataclass
 from decimal import Decimal
 
 from django.db.models import QuerySet, Sum
@@ -49,6 +50,47 @@ def refunds_for_order(order) -> QuerySet[Refund]:
         .select_related("requested_by", "decided_by", "paid_by")
         .prefetch_related("lines__order_line")
         .order_by("requested_at", "id")
+    )
+
+
+PROVIDER_METHODS = (Payment.Method.ALIPAY, Payment.Method.WECHAT)
+
+
+@dataclass(frozen=True)
+class RefundRoute:
+    """How the order's refunds can be paid back: through ``payment``'s provider, or by hand."""
+
+    payment: Payment | None
+    # Paid in several payments, one at least through a provider: by hand only.
+    split: bool = False
+
+
+def refund_route(order) -> RefundRoute:
+    """Return the Alipay or WeChat Pay payment the order's refunds go back through, if any.
+
+    Only an order paid in one confirmed payment with the provider's trade number
+    qualifies: a refund spread over two payments is paid by hand, as are bank
+    transfers, cash on delivery and marketplace orders.
+    """
+    payments = list(
+        Payment.objects.filter(order=order, status=Payment.Status.CONFIRMED)
+    )
+    if len(payments) > 1:
+        return RefundRoute(
+            None, split=any(p.method in PROVIDER_METHODS for p in payments)
+        )
+    if payments and payments[0].method in PROVIDER_METHODS:
+        return RefundRoute(payments[0] if payments[0].provider_reference else None)
+    return RefundRoute(None)
+
+
+def refunds_provider_processing() -> list[int]:
+    """Return the ids of approved refunds a provider is processing (or has not answered)."""
+    return list(
+        Refund.objects.filter(
+            status=Refund.Status.APPROVED,
+            provider_state=Refund.ProviderState.PROCESSING,
+        ).values_list("pk", flat=True)
     )
 
 

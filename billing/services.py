@@ -315,6 +315,14 @@ def refund_reject(*, refund: Refund, actor: Actor, note: str = "") -> Refund:
     refund = _refund_lock(refund)
     if refund.status not in (RS.REQUESTED, RS.APPROVED):
         raise RefundError(_("A paid or rejected refund cannot be rejected."))
+    if refund.provider_state in (
+        Refund.ProviderState.SENDING,
+        Refund.ProviderState.PROCESSING,
+    ):
+        # The money may already be on its way back.
+        raise RefundError(
+            _("The payment provider is processing this refund; it cannot be rejected.")
+        )
     refund.status = RS.REJECTED
     refund.note = note[:300]
     refund.decided_at = timezone.now()

@@ -26,6 +26,11 @@ urlpatterns = [
         name="refund_reject",
     ),
     path("refunds/<int:pk>/paid/", views.RefundPaidView.as_view(), name="refund_paid"),
+    path(
+        "refunds/<int:pk>/provider/",
+        views.RefundProviderView.as_view(),
+        name="refund_provider",
+    ),
     path("review/", payment_views.PaymentReviewListView.as_view(), name="review_list"),
     path(
         "review/<int:pk>/accept/",

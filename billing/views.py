@@ -14,6 +14,7 @@ from billing.forms import (
     RefundRequestForm,
 )
 from billing.models import Refund
+from billing.provider_refunds import refund_provider_send
 from billing.services import (
     cod_collection_record,
     payment_confirm,
@@ -117,6 +118,26 @@ class RefundPaidView(RefundActionView):
             refund=refund, reference=data["reference"], actor=self.request.user
         )
         return _("Refund of ¥%(amount)s marked paid.") % {"amount": refund.amount}
+
+
+class RefundProviderView(RefundActionView):
+    """Pay the refund back through Alipay or WeChat Pay, as the order was paid."""
+
+    def perform(self, refund, data):
+        refund = refund_provider_send(refund=refund, actor=self.request.user)
+        values = {
+            "amount": refund.amount,
+            "provider": refund.payment.get_method_display(),
+        }
+        if refund.status == Refund.Status.PAID:
+            return _("Refund of ¥%(amount)s paid back through %(provider)s.") % values
+        return (
+            _(
+                "%(provider)s has not confirmed the refund of ¥%(amount)s yet; it is"
+                " checked again and marked paid when it does."
+            )
+            % values
+        )
 
 
 class RefundRequestView(LoginRequiredMixin, PermissionRequiredMixin, View):

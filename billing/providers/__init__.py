@@ -1,10 +1,15 @@
-"""Payment providers: each turns a provider's signed notification into one shape we apply.
+"""Payment providers: each turns a provider's signed notification into one shape we apply,
+and pays refunds back through the provider's API.
 
 An adapter verifies the notification (signature, app, time window, decryption),
 returns a ``ProviderNotification``, and writes the reply the provider expects.
-The rest of billing never sees a provider's format.
+For refunds it signs the request with our key, verifies the answer with the
+provider's, and returns a ``ProviderRefundResult``. The rest of billing never
+sees a provider's format.
 """
 
+import base64
+import binascii
 from dataclasses import dataclass, field
 from decimal import Decimal
 from pathlib import Path
@@ -38,8 +43,38 @@ class ProviderNotification:
     headers: dict = field(default_factory=dict)
 
 
+# What a provider's answer to a refund means to us.
+REFUNDED, REFUND_PROCESSING, REFUND_FAILED = "refunded", "processing", "failed"
+
+
+class RefundUnanswered(Exception):
+    """No answer we can trust (network, timeout, bad signature): the refund may or
+    may not have been made, and only asking the provider again tells."""
+
+
+@dataclass(frozen=True)
+class ProviderRefund:
+    """A refund to ask of a provider: part or all of one paid trade."""
+
+    # Ours, the same on every attempt: the provider pays one number back once.
+    refund_no: str
+    trade_no: str  # the provider's trade number (the payment's reference)
+    amount: Decimal
+    total: Decimal  # what the trade paid (WeChat Pay wants it)
+    reason: str = ""
+
+
+@dataclass(frozen=True)
+class ProviderRefundResult:
+    """A verified answer: refunded, still processing, or refused (with why)."""
+
+    meaning: str
+    reference: str = ""  # the provider's refund number, once it has one
+    message: str = ""  # the provider's status or error, in its words
+
+
 class PaymentProvider:
-    """The interface an adapter offers the webhook view."""
+    """The interface an adapter offers the webhook view and the refund service."""
 
     code = ""
     method = ""  # billing.Payment.Method value
@@ -52,6 +87,15 @@ class PaymentProvider:
         raise NotImplementedError
 
     def reply_fail(self, message: str) -> HttpResponse:
+        raise NotImplementedError
+
+    def refund(self, request: ProviderRefund) -> ProviderRefundResult:
+        """Ask the provider to pay ``request`` back; raise ``RefundUnanswered`` when
+        its answer is missing or not genuine. Safe to repeat with the same number."""
+        raise NotImplementedError
+
+    def refund_query(self, request: ProviderRefund) -> ProviderRefundResult:
+        """Return where the provider is with the refund numbered ``request.refund_no``."""
         raise NotImplementedError
 
 
@@ -68,6 +112,56 @@ def load_pem(value: str) -> bytes:
     # Alipay's console shows its public key as bare base64.
     body = "\n".join(value[i : i + 64] for i in range(0, len(value), 64))
     return f"-----BEGIN PUBLIC KEY-----\n{body}\n-----END PUBLIC KEY-----\n".encode()
+
+
+def load_private_key(value: str):
+    """Return our RSA private key from PEM text, bare base64 (as Alipay's key tool
+    writes it, PKCS#1 or PKCS#8), or a file path; None when not set."""
+    from cryptography.hazmat.primitives.serialization import (
+        load_der_private_key,
+        load_pem_private_key,
+    )
+
+    value = (value or "").strip()
+    if not value:
+        return None
+    if "-----BEGIN" not in value and len(value) < 1024 and Path(value).is_file():
+        value = Path(value).read_text().strip()
+    if "-----BEGIN" in value:
+        return load_pem_private_key(value.encode(), password=None)
+    return load_der_private_key(base64.b64decode(value), password=None)
+
+
+def rsa_sha256_sign(key, text: str) -> str:
+    """Return the base64 SHA256withRSA (PKCS#1 v1.5) signature of ``text``."""
+    from cryptography.hazmat.primitives import hashes
+    from cryptography.hazmat.primitives.asymmetric import padding
+
+    signature = key.sign(text.encode("utf-8"), padding.PKCS1v15(), hashes.SHA256())
+    return base64.b64encode(signature).decode()
+
+
+def rsa_sha256_valid(key, text: str, signature: str) -> bool:
+    """Return whether ``signature`` (base64) is ``key``'s SHA256withRSA signature of ``text``."""
+    from cryptography.exceptions import InvalidSignature
+    from cryptography.hazmat.primitives import hashes
+    from cryptography.hazmat.primitives.asymmetric import padding
+
+    try:
+        key.verify(
+            base64.b64decode(signature or "", validate=True),
+            text.encode("utf-8"),
+            padding.PKCS1v15(),
+            hashes.SHA256(),
+        )
+    except (InvalidSignature, binascii.Error, ValueError):
+        return False
+    return True
+
+
+def fen(amount: Decimal) -> int:
+    """Return a yuan amount in fen (分), the unit WeChat Pay counts in."""
+    return int(amount.quantize(Decimal("0.01")) * 100)
 
 
 def load_public_key(value: str):

@@ -1,14 +1,16 @@
-"""WeChat Pay API v3 payment callback: signed headers, AES-256-GCM resource."""
+"""WeChat Pay API v3: the payment callback (signed headers, AES-256-GCM resource), and
+refunds (POST /v3/refund/domestic/refunds, GET …/refunds/{out_refund_no})."""
 
 import base64
 import binascii
 import json
+import secrets
 import time
 from decimal import Decimal
+from urllib.parse import quote
 
-from cryptography.exceptions import InvalidSignature, InvalidTag
-from cryptography.hazmat.primitives import hashes
-from cryptography.hazmat.primitives.asymmetric import padding
+import requests
+from cryptography.exceptions import InvalidTag
 from cryptography.hazmat.primitives.ciphers.aead import AESGCM
 from django.conf import settings
 from django.http import JsonResponse
@@ -19,10 +21,20 @@ from billing.providers import (
     OTHER,
     PAID,
     PENDING,
+    REFUND_FAILED,
+    REFUND_PROCESSING,
+    REFUNDED,
     NotificationRejected,
     PaymentProvider,
     ProviderNotification,
+    ProviderRefund,
+    ProviderRefundResult,
+    RefundUnanswered,
+    fen,
+    load_private_key,
     load_public_key,
+    rsa_sha256_sign,
+    rsa_sha256_valid,
 )
 
 MEANING = {
@@ -34,6 +46,19 @@ MEANING = {
     "PAYERROR": CLOSED,
 }
 HEADERS = ("Timestamp", "Nonce", "Signature", "Serial")
+REFUNDS_PATH = "/v3/refund/domestic/refunds"
+
+
+def wechatpay_authorization(
+    key, *, method: str, path: str, body: str, timestamp: int, nonce: str
+) -> str:
+    """Return the Authorization header of an API v3 request, signed with our merchant key."""
+    message = f"{method}\n{path}\n{timestamp}\n{nonce}\n{body}\n"
+    return (
+        f'WECHATPAY2-SHA256-RSA2048 mchid="{settings.WECHATPAY_MCHID}",'
+        f'nonce_str="{nonce}",signature="{rsa_sha256_sign(key, message)}",'
+        f'timestamp="{timestamp}",serial_no="{settings.WECHATPAY_MERCHANT_SERIAL_NO}"'
+    )
 
 
 class WechatPayProvider(PaymentProvider):
@@ -60,15 +85,8 @@ class WechatPayProvider(PaymentProvider):
         if abs(now - timestamp) > settings.WECHATPAY_TIMESTAMP_TOLERANCE_SECONDS:
             raise reject(_("The timestamp is too far from now."))
         message = f"{headers['Timestamp']}\n{headers['Nonce']}\n{body}\n"
-        try:
-            key.verify(
-                base64.b64decode(headers["Signature"], validate=True),
-                message.encode("utf-8"),
-                padding.PKCS1v15(),
-                hashes.SHA256(),
-            )
-        except (InvalidSignature, binascii.Error, ValueError):
-            raise reject(_("Bad signature.")) from None
+        if not rsa_sha256_valid(key, message, headers["Signature"]):
+            raise reject(_("Bad signature."))
         try:
             resource = json.loads(body)["resource"]
             plain = AESGCM(settings.WECHATPAY_APIV3_KEY.encode()).decrypt(
@@ -113,3 +131,138 @@ class WechatPayProvider(PaymentProvider):
 
     def reply_fail(self, message: str):
         return JsonResponse({"code": "FAIL", "message": message}, status=400)
+
+    def refund(self, request: ProviderRefund) -> ProviderRefundResult:
+        if not self._configured():
+            return ProviderRefundResult(
+                REFUND_FAILED,
+                message=_(
+                    "WeChat Pay refunds are not configured (merchant id, merchant"
+                    " private key and its serial number, platform key)."
+                ),
+            )
+        body = {
+            "transaction_id": request.trade_no,
+            "out_refund_no": request.refund_no,
+            "amount": {
+                "refund": fen(request.amount),
+                "total": fen(request.total),
+                "currency": "CNY",
+            },
+        }
+        if request.reason:
+            body["reason"] = request.reason[:80]
+        return self._answer(request, *self._call("POST", REFUNDS_PATH, body))
+
+    def refund_query(self, request: ProviderRefund) -> ProviderRefundResult:
+        if not self._configured():
+            raise RefundUnanswered(_("WeChat Pay refunds are not configured."))
+        path = f"{REFUNDS_PATH}/{quote(request.refund_no, safe='')}"
+        return self._answer(request, *self._call("GET", path, None))
+
+    def _configured(self) -> bool:
+        return bool(
+            settings.WECHATPAY_MCHID
+            and settings.WECHATPAY_MERCHANT_PRIVATE_KEY
+            and settings.WECHATPAY_MERCHANT_SERIAL_NO
+            and settings.WECHATPAY_PLATFORM_PUBLIC_KEY
+        )
+
+    def _answer(self, request, status_code: int, data: dict) -> ProviderRefundResult:
+        if status_code >= 400:
+            # A refusal moves no money, so it is shown even when WeChat Pay left it
+            # unsigned; the refund can be sent again.
+            return ProviderRefundResult(
+                REFUND_FAILED,
+                message=f"{data.get('code', status_code)}: {data.get('message', '')}"[
+                    :300
+                ],
+            )
+        if data.get("out_refund_no") != request.refund_no:
+            raise RefundUnanswered(_("WeChat Pay answered about another refund."))
+        status = data.get("status", "")
+        reference = data.get("refund_id", "")
+        if status == "SUCCESS":
+            return ProviderRefundResult(REFUNDED, reference=reference, message=status)
+        if status == "PROCESSING":
+            return ProviderRefundResult(
+                REFUND_PROCESSING, reference=reference, message=status
+            )
+        if status == "ABNORMAL":
+            message = _(
+                "ABNORMAL: the money could not reach the buyer's account; finish"
+                " the refund in the merchant platform or pay it by hand."
+            )
+        elif status == "CLOSED":
+            message = _("CLOSED: WeChat Pay closed the refund.")
+        else:
+            # Build so that a status we do not know shows up, not a wrong outcome.
+            raise RefundUnanswered(
+                _("WeChat Pay answered an unknown refund status %(status)s.")
+                % {"status": status or "—"}
+            )
+        return ProviderRefundResult(REFUND_FAILED, reference=reference, message=message)
+
+    def _call(self, method: str, path: str, payload: dict | None) -> tuple[int, dict]:
+        """Send one signed API v3 call; return its status and verified JSON body."""
+        body = (
+            json.dumps(payload, ensure_ascii=False, separators=(",", ":"))
+            if payload is not None
+            else ""
+        )
+        key = load_private_key(settings.WECHATPAY_MERCHANT_PRIVATE_KEY)
+        authorization = wechatpay_authorization(
+            key,
+            method=method,
+            path=path,
+            body=body,
+            timestamp=int(time.time()),
+            nonce=secrets.token_hex(16),
+        )
+        try:
+            response = requests.request(
+                method,
+                settings.WECHATPAY_API_URL.rstrip("/") + path,
+                data=body.encode("utf-8") if body else None,
+                headers={
+                    "Authorization": authorization,
+                    "Accept": "application/json",
+                    "Content-Type": "application/json",
+                    "User-Agent": "shop-oms",
+                },
+                timeout=settings.PAYMENT_PROVIDER_TIMEOUT_SECONDS,
+            )
+        except requests.RequestException as error:
+            raise RefundUnanswered(
+                _("WeChat Pay did not answer: %(error)s") % {"error": error}
+            ) from None
+        if response.status_code >= 500:
+            raise RefundUnanswered(
+                _("WeChat Pay answered HTTP %(status)s.")
+                % {"status": response.status_code}
+            )
+        text = response.content.decode("utf-8", errors="replace")
+        try:
+            data = json.loads(text) if text else {}
+        except ValueError:
+            raise RefundUnanswered(_("WeChat Pay's answer cannot be read.")) from None
+        if response.status_code < 400:
+            self._verify_answer(response.headers, text)
+        return response.status_code, data if isinstance(data, dict) else {}
+
+    def _verify_answer(self, headers, text: str) -> None:
+        key = load_public_key(settings.WECHATPAY_PLATFORM_PUBLIC_KEY)
+        timestamp = headers.get("Wechatpay-Timestamp", "")
+        message = f"{timestamp}\n{headers.get('Wechatpay-Nonce', '')}\n{text}\n"
+        fresh = timestamp.isdigit() and abs(time.time() - int(timestamp)) <= (
+            settings.WECHATPAY_TIMESTAMP_TOLERANCE_SECONDS
+        )
+        if not (
+            fresh
+            and rsa_sha256_valid(key, message, headers.get("Wechatpay-Signature", ""))
+        ):
+            raise RefundUnanswered(
+                _(
+                    "WeChat Pay's answer is not signed by WeChat Pay; nothing is recorded."
+                )
+            )

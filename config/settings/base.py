@@ -212,6 +212,12 @@ CELERY_BEAT_SCHEDULE = {
         "task": "billing.tasks.cod_missing_check_task",
         "schedule": 6 * 3600.0,
     },
+    # Asks the providers again about refunds they were still processing, in case
+    # a check's broker message was lost.
+    "provider-refunds-check": {
+        "task": "billing.tasks.provider_refunds_check_task",
+        "schedule": 1800.0,
+    },
 }
 
 # Notifications stuck in the outbox for this long are sent again by the
@@ -264,6 +270,24 @@ WECHATPAY_APIV3_KEY = env.str("WECHATPAY_APIV3_KEY", default="")
 WECHATPAY_MCHID = env.str("WECHATPAY_MCHID", default="")
 WECHATPAY_TIMESTAMP_TOLERANCE_SECONDS = env.int(
     "WECHATPAY_TIMESTAMP_TOLERANCE_SECONDS", default=300
+)
+# Refunds through the providers' APIs (billing/provider_refunds.py): Alipay's
+# OpenAPI gateway and our app private key (PEM text, bare base64, or a file path);
+# WeChat Pay's API, our merchant private key (apiclient_key.pem) and its
+# certificate serial number. The gateways are settings so tests use a local fake.
+ALIPAY_GATEWAY_URL = env.str(
+    "ALIPAY_GATEWAY_URL", default="https://openapi.alipay.com/gateway.do"
+)
+ALIPAY_APP_PRIVATE_KEY = env.str("ALIPAY_APP_PRIVATE_KEY", default="", multiline=True)
+WECHATPAY_API_URL = env.str(
+    "WECHATPAY_API_URL", default="https://api.mch.weixin.qq.com"
+)
+WECHATPAY_MERCHANT_PRIVATE_KEY = env.str(
+    "WECHATPAY_MERCHANT_PRIVATE_KEY", default="", multiline=True
+)
+WECHATPAY_MERCHANT_SERIAL_NO = env.str("WECHATPAY_MERCHANT_SERIAL_NO", default="")
+PAYMENT_PROVIDER_TIMEOUT_SECONDS = env.float(
+    "PAYMENT_PROVIDER_TIMEOUT_SECONDS", default=15.0
 )
 
 # --- Replenishment (see inventory.selectors.replenishment_rows) ---------------
