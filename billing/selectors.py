@@ -47,7 +47,7 @@ def refunds_for_order(order) -> QuerySet[Refund]:
     """Return the order's refunds, oldest first, with their lines and who handled them."""
     return (
         Refund.objects.filter(order=order)
-        .select_related("requested_by", "decided_by", "paid_by")
+        .select_related("requested_by", "decided_by", "paid_by", "payment")
         .prefetch_related("lines__order_line")
         .order_by("requested_at", "id")
     )

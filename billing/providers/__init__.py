@@ -116,7 +116,7 @@ def load_pem(value: str) -> bytes:
 
 def load_private_key(value: str):
     """Return our RSA private key from PEM text, bare base64 (as Alipay's key tool
-    writes it, PKCS#1 or PKCS#8), or a file path; None when not set."""
+    writes it, PKCS#1 or PKCS#8), or a file path; None when not set or unreadable."""
     from cryptography.hazmat.primitives.serialization import (
         load_der_private_key,
         load_pem_private_key,
@@ -127,9 +127,12 @@ def load_private_key(value: str):
         return None
     if "-----BEGIN" not in value and len(value) < 1024 and Path(value).is_file():
         value = Path(value).read_text().strip()
-    if "-----BEGIN" in value:
-        return load_pem_private_key(value.encode(), password=None)
-    return load_der_private_key(base64.b64decode(value), password=None)
+    try:
+        if "-----BEGIN" in value:
+            return load_pem_private_key(value.encode(), password=None)
+        return load_der_private_key(base64.b64decode(value), password=None)
+    except (ValueError, TypeError, binascii.Error):
+        return None  # the adapter says the keys are not configured
 
 
 def rsa_sha256_sign(key, text: str) -> str:

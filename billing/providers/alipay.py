@@ -131,7 +131,8 @@ class AlipayProvider(PaymentProvider):
             return ProviderRefundResult(
                 REFUND_FAILED,
                 message=_(
-                    "Alipay refunds are not configured (app id, app private key)."
+                    "Alipay refunds are not configured (app id, a readable app"
+                    " private key)."
                 ),
             )
         node = self._call(

@@ -133,12 +133,13 @@ class WechatPayProvider(PaymentProvider):
         return JsonResponse({"code": "FAIL", "message": message}, status=400)
 
     def refund(self, request: ProviderRefund) -> ProviderRefundResult:
-        if not self._configured():
+        key = self._merchant_key()
+        if key is None:
             return ProviderRefundResult(
                 REFUND_FAILED,
                 message=_(
-                    "WeChat Pay refunds are not configured (merchant id, merchant"
-                    " private key and its serial number, platform key)."
+                    "WeChat Pay refunds are not configured (merchant id, a readable"
+                    " merchant private key and its serial number, platform key)."
                 ),
             )
         body = {
@@ -152,21 +153,24 @@ class WechatPayProvider(PaymentProvider):
         }
         if request.reason:
             body["reason"] = request.reason[:80]
-        return self._answer(request, *self._call("POST", REFUNDS_PATH, body))
+        return self._answer(request, *self._call(key, "POST", REFUNDS_PATH, body))
 
     def refund_query(self, request: ProviderRefund) -> ProviderRefundResult:
-        if not self._configured():
+        key = self._merchant_key()
+        if key is None:
             raise RefundUnanswered(_("WeChat Pay refunds are not configured."))
         path = f"{REFUNDS_PATH}/{quote(request.refund_no, safe='')}"
-        return self._answer(request, *self._call("GET", path, None))
+        return self._answer(request, *self._call(key, "GET", path, None))
 
-    def _configured(self) -> bool:
-        return bool(
+    def _merchant_key(self):
+        """Return our merchant private key when everything a refund needs is set."""
+        if not (
             settings.WECHATPAY_MCHID
-            and settings.WECHATPAY_MERCHANT_PRIVATE_KEY
             and settings.WECHATPAY_MERCHANT_SERIAL_NO
             and settings.WECHATPAY_PLATFORM_PUBLIC_KEY
-        )
+        ):
+            return None
+        return load_private_key(settings.WECHATPAY_MERCHANT_PRIVATE_KEY)
 
     def _answer(self, request, status_code: int, data: dict) -> ProviderRefundResult:
         if status_code >= 400:
@@ -203,14 +207,15 @@ class WechatPayProvider(PaymentProvider):
             )
         return ProviderRefundResult(REFUND_FAILED, reference=reference, message=message)
 
-    def _call(self, method: str, path: str, payload: dict | None) -> tuple[int, dict]:
+    def _call(
+        self, key, method: str, path: str, payload: dict | None
+    ) -> tuple[int, dict]:
         """Send one signed API v3 call; return its status and verified JSON body."""
         body = (
             json.dumps(payload, ensure_ascii=False, separators=(",", ":"))
             if payload is not None
             else ""
         )
-        key = load_private_key(settings.WECHATPAY_MERCHANT_PRIVATE_KEY)
         authorization = wechatpay_authorization(
             key,
             method=method,

@@ -448,3 +448,38 @@ def test_the_alipay_answer_node_is_verified_as_sent_not_as_reserialised(gateway,
     assert text == '{"code":"10000", "msg" : "Success"}'
     assert (node, sign) == ({"code": "10000", "msg": "Success"}, "x")
     assert json.loads(text) == node
+
+
+def test_an_alipay_app_key_pasted_as_bare_base64_signs_as_well(
+    settings, gateway, keys, approved_refund, staff_user
+):
+    import base64
+
+    settings.ALIPAY_APP_PRIVATE_KEY = base64.b64encode(
+        keys[0].private_bytes(
+            serialization.Encoding.DER,
+            serialization.PrivateFormat.TraditionalOpenSSL,  # PKCS#1, as Alipay's tool
+            serialization.NoEncryption(),
+        )
+    ).decode()
+
+    refund = refund_provider_send(refund=approved_refund(), actor=staff_user)
+
+    assert gateway.requests[0]["verified"] is True
+    assert refund.status == Refund.Status.PAID
+
+
+def test_without_our_private_key_nothing_is_sent_and_finance_is_told(
+    settings, gateway, approved_refund, staff_user
+):
+    settings.ALIPAY_APP_PRIVATE_KEY = "not a key"
+    refund = approved_refund()
+
+    with pytest.raises(RefundError) as caught:
+        refund_provider_send(refund=refund, actor=staff_user)
+
+    assert str(caught.value) == (
+        "Alipay did not refund: Alipay refunds are not configured (app id, a"
+        " readable app private key)."
+    )
+    assert gateway.requests == []
