@@ -483,3 +483,19 @@ def test_without_our_private_key_nothing_is_sent_and_finance_is_told(
         " readable app private key)."
     )
     assert gateway.requests == []
+
+
+def test_the_order_page_says_a_refund_is_processing_and_offers_no_reject(
+    client, gateway, approved_refund, member, staff_user
+):
+    gateway.answer = "processing"
+    refund = refund_provider_send(
+        refund=approved_refund(method=Payment.Method.WECHAT), actor=staff_user
+    )
+    client.force_login(member(FINANCE))
+
+    page = client.get(refund.order.get_absolute_url(), HTTP_ACCEPT_LANGUAGE="en").text
+
+    assert "WeChat Pay has not confirmed this refund yet" in page
+    assert reverse("billing:refund_reject", args=[refund.pk]) not in page
+    assert reverse("billing:refund_provider", args=[refund.pk]) in page
