@@ -126,8 +126,8 @@ class AlipayProvider(PaymentProvider):
         return HttpResponse("fail", content_type="text/plain", status=400)
 
     def refund(self, request: ProviderRefund) -> ProviderRefundResult:
-        key = load_private_key(settings.ALIPAY_APP_PRIVATE_KEY)
-        if key is None or not settings.ALIPAY_APP_ID:
+        key = self._app_key()
+        if key is None:
             return ProviderRefundResult(
                 REFUND_FAILED,
                 message=_(
@@ -156,8 +156,8 @@ class AlipayProvider(PaymentProvider):
         return self.refund_query(request)
 
     def refund_query(self, request: ProviderRefund) -> ProviderRefundResult:
-        key = load_private_key(settings.ALIPAY_APP_PRIVATE_KEY)
-        if key is None or not settings.ALIPAY_APP_ID:
+        key = self._app_key()
+        if key is None:
             raise RefundUnanswered(_("Alipay refunds are not configured."))
         node = self._call(
             key,
@@ -180,8 +180,14 @@ class AlipayProvider(PaymentProvider):
             )
         return ProviderRefundResult(REFUND_PROCESSING, message=status)
 
+    def _app_key(self):
+        """Return our app private key when everything a refund needs is set."""
+        if not settings.ALIPAY_APP_ID:
+            return None
+        return load_private_key(settings.ALIPAY_APP_PRIVATE_KEY)
+
     def _reference(self, request: ProviderRefund) -> str:
-        # Alipay gives a refund no number of its own: the trade and ours name it.
+        # Alipay gives no refund number of its own: the trade's and ours name it.
         return f"{request.trade_no}:{request.refund_no}"
 
     def _refused(self, node: dict) -> ProviderRefundResult:
