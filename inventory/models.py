@@ -299,3 +299,55 @@ class BinLocation(models.Model):
 
     def __str__(self):
         return f"{self.product.sku} @ {self.warehouse.code}: {self.code}"
+
+
+class StockAdjustmentReceipt(models.Model):
+    """A stock adjustment an outside warehouse system sent through the API, by its reference.
+
+    Kept so a retried request is answered with the first answer and never applied
+    twice (the unique constraint decides, not a check before inserting). A counted
+    quantity that matched the books has no movement but still a receipt.
+    """
+
+    user = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        on_delete=models.CASCADE,
+        related_name="+",
+        verbose_name=_("staff member"),
+    )
+    reference = models.CharField(_("reference"), max_length=100)
+    # SHA-256 of what was asked: the same reference with other content is refused.
+    fingerprint = models.CharField(_("fingerprint"), max_length=64)
+    product = models.ForeignKey(
+        Product, on_delete=models.PROTECT, related_name="+", verbose_name=_("product")
+    )
+    warehouse = models.ForeignKey(
+        Warehouse,
+        on_delete=models.PROTECT,
+        related_name="+",
+        verbose_name=_("warehouse"),
+    )
+    movement = models.ForeignKey(
+        StockMovement,
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="+",
+        verbose_name=_("stock movement"),
+    )
+    on_hand_delta = models.IntegerField(_("on hand change"), default=0)
+    on_hand = models.IntegerField(_("on hand after"))
+    created_at = models.DateTimeField(_("time"), default=timezone.now)
+
+    class Meta:
+        verbose_name = _("API stock adjustment")
+        verbose_name_plural = _("API stock adjustments")
+        ordering = ["-created_at", "-id"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["user", "reference"], name="stock_adjustment_reference_once"
+            )
+        ]
+
+    def __str__(self):
+        return f"{self.reference} {self.on_hand_delta:+}"

@@ -268,6 +268,7 @@ class Order(models.Model):
         permissions = [
             ("cancel_order", _("Can cancel orders")),
             ("complete_order", _("Can close settled orders")),
+            ("export_orders", _("Can export orders")),
         ]
         constraints = [
             models.UniqueConstraint(
@@ -311,7 +312,9 @@ class Order(models.Model):
             ),
         ]
         indexes = [
-            models.Index(fields=["status", "-placed_at"], name="order_status_placed")
+            models.Index(fields=["status", "-placed_at"], name="order_status_placed"),
+            # The sync API pages through changes by (updated_at, id).
+            models.Index(fields=["updated_at", "id"], name="order_updated_id"),
         ]
 
     def __str__(self):
@@ -926,3 +929,6 @@ class TaxRule(models.Model):
 
     def __str__(self):
         return f"{self.name} {self.rate:%}"
+
+
+from orders.token_models import StaffToken  # noqa: E402, F401
