@@ -8,10 +8,13 @@ Accounts (the chart is small and fixed; rows are created on first use):
 
     sale       Dr customers receivable (total), Dr discounts
                Cr sales revenue (goods net of VAT), Cr shipping income, Cr output VAT
-    cogs       Dr cost of goods sold, Cr inventory (Σ shipped quantity × Product.cost)
+               (goods, discounts and VAT a line per order line, see ``sale_postings``)
+    cogs       Dr cost of goods sold, Cr inventory (shipped quantity × Product.cost,
+               a line per product)
     payment    Dr the clearing account of the method (Alipay, WeChat, bank, marketplace
                receivable, COD receivable), Cr customers receivable
-    refund     Dr refunds, Cr the clearing account the order was paid through
+    refund     Dr refunds (a line per refunded order line), Cr the clearing account
+               the order was paid through
     cod_remittance  Dr bank, Cr COD receivable
     settlement Dr bank (received), Dr platform fees, Cr marketplace receivable
     carrier_charge  Dr carrier charges, Cr bank
@@ -28,6 +31,8 @@ from django.utils.translation import gettext as _
 
 from billing.journal_models import Account, JournalEntry, JournalLine
 from orders.exceptions import OrderError
+from orders.models import Order
+from orders.pricing import spread
 
 ZERO = Decimal("0.00")
 CENT = Decimal("0.01")
@@ -90,9 +95,13 @@ def money(value) -> Decimal:
 
 @dataclass(frozen=True)
 class Posting:
+    """One line to write; ``product_id``/``warehouse_id`` say which goods it is about."""
+
     account: str
     debit: Decimal = ZERO
     credit: Decimal = ZERO
+    product_id: int | None = None
+    warehouse_id: int | None = None
 
 
 def accounts_ensure() -> dict[str, Account]:
@@ -122,6 +131,8 @@ def _check(postings: list[Posting]) -> list[Posting]:
                 p.account,
                 debit=net if net > 0 else ZERO,
                 credit=-net if net < 0 else ZERO,
+                product_id=p.product_id,
+                warehouse_id=p.warehouse_id,
             )
         )
     debits = sum((p.debit for p in kept), ZERO)
@@ -169,7 +180,14 @@ def journal_post(
     )
     JournalLine.objects.bulk_create(
         JournalLine(
-            entry=entry, account=accounts[p.account], debit=p.debit, credit=p.credit
+            entry=entry,
+            account=accounts[p.account],
+            debit=p.debit,
+            credit=p.credit,
+            date=entry.date,
+            channel_id=order.channel_id if order else None,
+            product_id=p.product_id,
+            warehouse_id=p.warehouse_id,
         )
         for p in kept
     )
@@ -186,7 +204,13 @@ def journal_entry_reverse(*, entry: JournalEntry, memo: str = "", date=None):
         kind=K.REVERSAL,
         source=f"entry:{entry.pk}",
         postings=[
-            Posting(line.account.code, debit=line.credit, credit=line.debit)
+            Posting(
+                line.account.code,
+                debit=line.credit,
+                credit=line.debit,
+                product_id=line.product_id,
+                warehouse_id=line.warehouse_id,
+            )
             for line in lines
         ],
         date=date,
@@ -200,17 +224,67 @@ def sale_recognised_at() -> str:
     return settings.SALE_RECOGNISED_AT
 
 
-def sale_postings(order) -> list[Posting]:
-    """Return the sale entry's postings from the order's stored price breakdown."""
+def sale_postings(order, lines=(), warehouses=None) -> list[Posting]:
+    """Return the sale entry's postings from the order's stored price breakdown.
+
+    Goods, discounts and VAT get a line per order line (``lines``) carrying its product
+    and, from ``warehouses`` ({order line id: warehouse id}), where it shipped from.
+    The order's VAT is spread over the lines in proportion to what each line is sold
+    for, which is exact when one rate applies. Whatever the lines do not explain (a
+    platform's order discount, an imported subtotal) stays on an order-level line, so
+    the entry always adds up to the order's totals.
+    """
     tax = order.tax_total
     goods = order.subtotal - (tax if order.prices_include_tax else ZERO)
+    lines = list(lines)
+    warehouses = warehouses or {}
+    taxes = spread(tax, [line.line_total - line.order_discount_share for line in lines])
+    per_line = []
+    for line, line_tax in zip(lines, taxes, strict=True):
+        dims = {
+            "product_id": line.product_id,
+            "warehouse_id": warehouses.get(line.pk),
+        }
+        gross = line.unit_price * line.quantity
+        per_line += [
+            Posting(
+                REVENUE,
+                credit=gross - (line_tax if order.prices_include_tax else ZERO),
+                **dims,
+            ),
+            Posting(DISCOUNTS, debit=line.discount + line.order_discount_share, **dims),
+            Posting(VAT, credit=line_tax, **dims),
+        ]
+
+    def rest(account, amount, side):
+        explained = sum(
+            (getattr(p, side) for p in per_line if p.account == account), ZERO
+        )
+        return Posting(account, **{side: amount - explained})
+
     return [
         Posting(CUSTOMERS, debit=order.total),
-        Posting(DISCOUNTS, debit=order.discount_total),
-        Posting(REVENUE, credit=goods),
+        rest(DISCOUNTS, order.discount_total, "debit"),
+        rest(REVENUE, goods, "credit"),
         Posting(SHIPPING, credit=order.shipping_fee),
-        Posting(VAT, credit=tax),
+        rest(VAT, tax, "credit"),
+        *per_line,
     ]
+
+
+def _shipped_from(*, order) -> dict[int, int]:
+    """Return {order line id: warehouse id} for the order's lines shipped so far.
+
+    A line not shipped yet, or split over two warehouses, is not attributed to any.
+    """
+    from fulfillment.models import ShipmentLine  # books beside fulfillment
+
+    found: dict = {}
+    for line_id, warehouse_id in ShipmentLine.objects.filter(
+        order_line__order=order
+    ).values_list("order_line_id", "shipment__warehouse_id"):
+        found.setdefault(line_id, set()).add(warehouse_id)
+    return {line_id: w.pop() for line_id, w in found.items() if len(w) == 1}
 
 
 def journal_sale_post(*, order, moment: str, date=None):
@@ -220,7 +294,9 @@ def journal_sale_post(*, order, moment: str, date=None):
     return journal_post(
         kind=K.SALE,
         source=f"order:{order.pk}",
-        postings=sale_postings(order),
+        postings=sale_postings(
+            order, lines=order.lines.all(), warehouses=_shipped_from(order=order)
+        ),
         date=date,
         order=order,
         memo=_("Order %(number)s") % {"number": order.number},
@@ -229,17 +305,26 @@ def journal_sale_post(*, order, moment: str, date=None):
 
 def journal_cogs_post(*, shipment, date=None):
     """Move the shipped goods' cost (Product.cost × quantity) from inventory to cost of goods."""
-    cost = (
-        shipment.lines.aggregate(
-            cost=Sum(F("quantity") * F("order_line__product__cost"))
-        )["cost"]
-        or ZERO
+    costs = (
+        shipment.lines.values("order_line__product_id")
+        .annotate(cost=Sum(F("quantity") * F("order_line__product__cost")))
+        .order_by("order_line__product_id")
     )
-    cost = money(cost)
+    postings = []
+    for row in costs:
+        dims = {
+            "product_id": row["order_line__product_id"],
+            "warehouse_id": shipment.warehouse_id,
+        }
+        cost = money(row["cost"] or ZERO)
+        postings += [
+            Posting(COGS, debit=cost, **dims),
+            Posting(INVENTORY, credit=cost, **dims),
+        ]
     return journal_post(
         kind=K.COGS,
         source=f"shipment:{shipment.pk}",
-        postings=[Posting(COGS, debit=cost), Posting(INVENTORY, credit=cost)],
+        postings=postings,
         date=date,
         order=shipment.order,
         memo=_("Parcel %(parcel)s") % {"parcel": shipment.pk},
@@ -301,12 +386,19 @@ def journal_payments_post_bulk(*, payments) -> int:
         )
         for entry in entries:
             entry.pk = by_source[entry.source]
+    channels = dict(
+        Order.objects.filter(pk__in={p.order_id for _s, p in todo}).values_list(
+            "pk", "channel_id"
+        )
+    )
     JournalLine.objects.bulk_create(
         JournalLine(
             entry_id=entry.pk,
             account=accounts[p.account],
             debit=p.debit,
             credit=p.credit,
+            date=entry.date,
+            channel_id=channels.get(payment.order_id),
         )
         for entry, (_s, payment) in zip(entries, todo, strict=True)
         for p in _check(_payment_postings(payment))
@@ -327,11 +419,24 @@ def journal_refund_post(*, refund):
         account = (
             BANK  # COD cash already reached us (or will): it goes back from the bank
         )
+    warehouses = _shipped_from(order=refund.order)
+    per_line = [
+        Posting(
+            REFUNDS,
+            debit=line.amount,
+            product_id=line.order_line.product_id,
+            warehouse_id=warehouses.get(line.order_line_id),
+        )
+        for line in refund.lines.select_related("order_line")
+    ]
+    # goodwill, shipping or anything beyond the lines stays on the whole order
+    rest = refund.amount - sum((p.debit for p in per_line), ZERO)
     return journal_post(
         kind=K.REFUND,
         source=f"refund:{refund.pk}",
         postings=[
-            Posting(REFUNDS, debit=refund.amount),
+            Posting(REFUNDS, debit=rest),
+            *per_line,
             Posting(account, credit=refund.amount),
         ],
         date=timezone.localdate(refund.paid_at) if refund.paid_at else None,

@@ -88,7 +88,13 @@ class JournalEntry(models.Model):
 
 
 class JournalLine(models.Model):
-    """A debit or a credit on one account; one side is always zero."""
+    """A debit or a credit on one account; one side is always zero.
+
+    Besides the account a line carries analytic dimensions, copied or known when it is
+    posted: the entry's date, the order's channel, and for goods figures the product and
+    the warehouse. The reports read lines alone, so a month over a million orders is
+    one index range with no joins (see ``billing.reports``).
+    """
 
     entry = models.ForeignKey(
         JournalEntry,
@@ -101,11 +107,59 @@ class JournalLine(models.Model):
     )
     debit = models.DecimalField(_("debit"), **MONEY, default=Decimal("0"))
     credit = models.DecimalField(_("credit"), **MONEY, default=Decimal("0"))
+    date = models.DateField(_("date"))
+    channel = models.ForeignKey(
+        "orders.Channel",
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="+",
+        db_index=False,
+        verbose_name=_("channel"),
+    )
+    product = models.ForeignKey(
+        "inventory.Product",
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="+",
+        db_index=False,
+        verbose_name=_("product"),
+    )
+    warehouse = models.ForeignKey(
+        "inventory.Warehouse",
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="+",
+        db_index=False,
+        verbose_name=_("warehouse"),
+    )
 
     class Meta:
         verbose_name = _("journal line")
         verbose_name_plural = _("journal lines")
         ordering = ["entry_id", "id"]
+        indexes = [
+            # The reports: a date range read from the index alone (PostgreSQL),
+            # channel and account filtered inside it.
+            models.Index(
+                fields=["date", "account"],
+                include=["channel", "product", "warehouse", "debit", "credit"],
+                name="journal_line_report",
+            ),
+            # A SKU's or a warehouse's lines are few: found directly.
+            models.Index(
+                fields=["product", "date"],
+                condition=Q(product__isnull=False),
+                name="journal_line_product",
+            ),
+            models.Index(
+                fields=["warehouse", "date"],
+                condition=Q(warehouse__isnull=False),
+                name="journal_line_warehouse",
+            ),
+        ]
         constraints = [
             models.CheckConstraint(
                 condition=Q(debit__gte=0) & Q(credit__gte=0),

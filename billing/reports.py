@@ -1,4 +1,16 @@
-"""Financial reports (selectors): read from the journal, aggregated in the database."""
+"""Financial reports (selectors): read from the journal, aggregated in the database.
+
+The reports read journal lines alone: each line carries its date, channel and, for
+goods figures, product and warehouse (see ``JournalLine``), so a report is one range
+over the ``journal_line_report`` index grouped in the database, never a join over
+entries and orders.
+
+Filtered by SKU or warehouse, only the figures posted per order line or parcel line
+exist: goods sales, discounts, tax, cost of goods and refunds of order lines. Shipping
+income, shipping cost and platform fees belong to a whole order, so such a report has
+none (``ReportRow.whole_orders`` is False and the page says so) and its gross margin is
+the goods margin.
+"""
 
 from dataclasses import dataclass, field
 from decimal import Decimal
@@ -30,6 +42,8 @@ CREDIT_SIDE = {REVENUE, SHIPPING, VAT}
 class ReportRow:
     period: object
     figures: dict = field(default_factory=dict)
+    # False when filtered by SKU or warehouse: order-level figures are left out
+    whole_orders: bool = True
 
     def get(self, code) -> Decimal:
         return self.figures.get(code, ZERO)
@@ -39,8 +53,8 @@ class ReportRow:
         return self.get(REVENUE)
 
     @property
-    def shipping_income(self) -> Decimal:
-        return self.get(SHIPPING)
+    def shipping_income(self) -> Decimal | None:
+        return self.get(SHIPPING) if self.whole_orders else None
 
     @property
     def discounts(self) -> Decimal:
@@ -48,7 +62,7 @@ class ReportRow:
 
     @property
     def net_sales(self) -> Decimal:
-        return self.goods + self.shipping_income - self.discounts
+        return self.goods + self.get(SHIPPING) - self.discounts
 
     @property
     def tax(self) -> Decimal:
@@ -59,12 +73,12 @@ class ReportRow:
         return self.get(COGS)
 
     @property
-    def shipping_cost(self) -> Decimal:
-        return self.get(CARRIER)
+    def shipping_cost(self) -> Decimal | None:
+        return self.get(CARRIER) if self.whole_orders else None
 
     @property
-    def platform_fees(self) -> Decimal:
-        return self.get(FEES)
+    def platform_fees(self) -> Decimal | None:
+        return self.get(FEES) if self.whole_orders else None
 
     @property
     def refunds(self) -> Decimal:
@@ -75,8 +89,8 @@ class ReportRow:
         return (
             self.net_sales
             - self.cost_of_goods
-            - self.shipping_cost
-            - self.platform_fees
+            - self.get(CARRIER)
+            - self.get(FEES)
             - self.refunds
         )
 
@@ -84,35 +98,43 @@ class ReportRow:
 REPORT_ACCOUNTS = (REVENUE, SHIPPING, DISCOUNTS, VAT, COGS, CARRIER, FEES, REFUNDS)
 
 
-def _lines(*, date_from, date_to, channel=None):
+def sales_report(
+    *,
+    date_from,
+    date_to,
+    by: str = "day",
+    channel: str | None = None,
+    sku: str | None = None,
+    warehouse: str | None = None,
+) -> list[ReportRow]:
+    """Return a row per day or month: sales, discounts, tax, costs, refunds and gross margin.
+
+    ``channel``, ``sku`` and ``warehouse`` are codes; see the module docstring for
+    what a SKU or warehouse filter leaves out.
+    """
     lines = JournalLine.objects.filter(
-        entry__date__gte=date_from,
-        entry__date__lte=date_to,
-        account__code__in=REPORT_ACCOUNTS,
+        date__gte=date_from, date__lte=date_to, account__code__in=REPORT_ACCOUNTS
     )
     if channel:
-        lines = lines.filter(entry__order__channel__code=channel)
-    return lines
-
-
-def sales_report(
-    *, date_from, date_to, by: str = "day", channel=None
-) -> list[ReportRow]:
-    """Return a row per day or month: sales, discounts, tax, costs, refunds and gross margin."""
+        lines = lines.filter(channel__code=channel)
+    if sku:
+        lines = lines.filter(product__sku=sku)
+    if warehouse:
+        lines = lines.filter(warehouse__code=warehouse)
     trunc = TruncMonth if by == "month" else TruncDay
     grouped = (
-        _lines(date_from=date_from, date_to=date_to, channel=channel)
-        .annotate(period=trunc("entry__date"))
+        lines.annotate(period=trunc("date"))
         .values("period", "account__code")
         .annotate(net=Sum(F("debit") - F("credit")))
         .order_by("period")
     )
+    whole_orders = not (sku or warehouse)
     rows: dict = {}
     for g in grouped:
         period = g["period"]
         if hasattr(period, "date"):
             period = period.date()
-        row = rows.setdefault(period, ReportRow(period))
+        row = rows.setdefault(period, ReportRow(period, whole_orders=whole_orders))
         code = g["account__code"]
         net = money(g["net"])  # SQLite sums decimals as floats
         row.figures[code] = -net if code in CREDIT_SIDE else net
@@ -120,7 +142,7 @@ def sales_report(
 
 
 def report_totals(rows: list[ReportRow]) -> ReportRow:
-    total = ReportRow(None)
+    total = ReportRow(None, whole_orders=all(row.whole_orders for row in rows))
     for row in rows:
         for code, value in row.figures.items():
             total.figures[code] = total.get(code) + value
@@ -133,7 +155,7 @@ def receivables(*, date_to) -> dict[str, Decimal]:
     Not by channel: a carrier's remittance covers the parcels of every channel.
     """
     lines = JournalLine.objects.filter(
-        entry__date__lte=date_to, account__code__in=(COD, MARKETPLACE)
+        date__lte=date_to, account__code__in=(COD, MARKETPLACE)
     )
     found = dict(
         lines.values("account__code")

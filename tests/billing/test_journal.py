@@ -103,7 +103,11 @@ def test_the_database_refuses_a_two_sided_or_negative_line(db):
     for debit, credit in ((D("1"), D("1")), (D("-1"), D("0")), (D("0"), D("0"))):
         with pytest.raises(IntegrityError), transaction.atomic():
             JournalLine.objects.create(
-                entry=entry, account=accounts["1001"], debit=debit, credit=credit
+                entry=entry,
+                account=accounts["1001"],
+                debit=debit,
+                credit=credit,
+                date=entry.date,
             )
 
 
