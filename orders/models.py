@@ -269,6 +269,7 @@ class Order(models.Model):
             ("cancel_order", _("Can cancel orders")),
             ("complete_order", _("Can close settled orders")),
             ("export_orders", _("Can export orders")),
+            ("view_analytics", _("Can view analytics")),
         ]
         constraints = [
             models.UniqueConstraint(

@@ -65,6 +65,7 @@ ROLES: dict[str, list[str]] = {
         "orders.view_order",
         "orders.complete_order",
         "orders.view_customer",
+        "orders.view_analytics",
         "billing.view_payment",
         "billing.add_payment",
         "billing.confirm_payment",
