@@ -11,6 +11,7 @@ from inventory.models import (
     BinLocation,
     Product,
     Reservation,
+    StockAdjustmentReceipt,
     StockLevel,
     StockMovement,
     Warehouse,
@@ -152,3 +153,22 @@ class BinLocationAdmin(admin.ModelAdmin):
     search_fields = ("product__sku", "product__name", "code")
     list_select_related = ("product", "warehouse")
     autocomplete_fields = ("product",)
+
+
+@admin.register(StockAdjustmentReceipt)
+class StockAdjustmentReceiptAdmin(ReadOnlyAdmin):
+    """Adjustments sent through the API, by reference: what makes a retry harmless."""
+
+    list_display = (
+        "created_at",
+        "reference",
+        "user",
+        "product",
+        "warehouse",
+        "on_hand_delta",
+        "on_hand",
+        "movement",
+    )
+    list_filter = ("warehouse",)
+    list_select_related = ("user", "product", "warehouse", "movement")
+    search_fields = ("reference", "product__sku")

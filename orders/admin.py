@@ -491,3 +491,6 @@ class TaxRuleAdmin(admin.ModelAdmin):
     list_display = ("name", "category", "rate", "effective_from")
     list_filter = ("category", "effective_from")
     search_fields = ("name", "category")
+
+
+from orders import token_admin  # noqa: E402, F401

@@ -23,6 +23,7 @@ from fulfillment.models import (
 from fulfillment.packing import pack_scan
 from fulfillment.picking import pick_lists_for_orders, short_pick_report
 from fulfillment.services import fulfillment_start, shipment_ship
+from inventory.adjustments import stock_adjustment_apply
 from inventory.models import (
     Product,
     Reservation,
@@ -41,6 +42,7 @@ from orders.models import (
 )
 from orders.roles import APPS
 from orders.services import channel_token_issue, webhook_receipt_record
+from orders.staff_tokens import staff_token_issue
 from tests.factories.pricing import (
     ChannelPriceFactory,
     CouponFactory,
@@ -49,6 +51,7 @@ from tests.factories.pricing import (
 )
 from tracking.models import ParcelException, ProviderReceipt, TrackingStatus
 from tracking.notifications import notification_template_save
+from tracking.outbound_webhooks import webhook_endpoint_create
 from tracking.parcel_exceptions import carrier_claim_file, transit_standard_set
 from tracking.services import tracking_event_record
 
@@ -133,6 +136,23 @@ def a_row_of_everything(place_order, carrier, channel):
     )
     ReturnLine.objects.create(
         return_request=rma, order_line=shipped.lines.get(), quantity=1
+    )
+    # Outbound webhooks: an endpoint and a delivery waiting for it.
+    webhook_endpoint = webhook_endpoint_create(
+        url="https://crm.example.com/hooks", event_types=["order.created"], actor=None
+    )
+    place_order()
+    assert webhook_endpoint.deliveries.exists()
+    # The integration API: a staff key and a stock adjustment sent with it.
+    owner = get_user_model().objects.create_user("wms")
+    staff_token_issue(user=owner, name="WMS")
+    stock_adjustment_apply(
+        user=owner,
+        reference="WMS-1",
+        product=Product.objects.first(),
+        warehouse=Warehouse.objects.get(),
+        delta=1,
+        reason="found",
     )
     # Picking and packing: a bin, a pick list with a short pick, a box, a packing.
     bin_location_set(

@@ -248,6 +248,10 @@ WEBHOOK_TOLERANCE_SECONDS = env.int("WEBHOOK_TOLERANCE_SECONDS", default=300)
 ORDER_LINE_MAX_QUANTITY = env.int("ORDER_LINE_MAX_QUANTITY", default=999)
 # Most orders one request to /api/v1/orders/batch/ may carry.
 API_BATCH_MAX_ORDERS = env.int("API_BATCH_MAX_ORDERS", default=100)
+# The order sync feed (/api/v1/sync/orders/) holds back changes younger than this
+# (seconds): a transaction still running may commit an older updated_at after a
+# caller has paged past it.
+SYNC_SETTLE_SECONDS = env.int("SYNC_SETTLE_SECONDS", default=60)
 # Orders held for correction longer than this (hours) are flagged in the console:
 # "Call the customer".
 CORRECTION_CALL_AFTER_HOURS = env.int("CORRECTION_CALL_AFTER_HOURS", default=24)

@@ -1,13 +1,21 @@
-"""Who is calling the API: a sales channel, proven by its key or by a signed push."""
+"""Who is calling the API: a sales channel, proven by its key or by a signed push, or a
+staff user's key (the shop's other systems)."""
 
 from django.conf import settings
 from django.utils.translation import gettext as _
-from rest_framework import authentication, exceptions
+from django.utils.translation import gettext_lazy
+from rest_framework import authentication, exceptions, permissions
 
 from orders.models import Channel
 from orders.selectors import channel_for_token
 from orders.services import webhook_receipt_record
 from orders.signing import SignatureError, signature_verify
+from orders.staff_tokens import (
+    staff_token_allows,
+    staff_token_for_key,
+    staff_token_used,
+)
+from orders.token_models import StaffToken
 
 
 class ChannelPrincipal:
@@ -68,3 +76,41 @@ class ChannelSignatureAuthentication(authentication.BaseAuthentication):
 
     def authenticate_header(self, request):
         return "Signature"
+
+
+class StaffTokenAuthentication(authentication.BaseAuthentication):
+    """``Authorization: Bearer staff_<key>``: the request acts as the key's staff user.
+
+    A channel's key is never accepted here (another keyword, another table), and a
+    staff key is never accepted by the channel endpoints.
+    """
+
+    keyword = "Bearer"
+
+    def authenticate(self, request):
+        parts = authentication.get_authorization_header(request).split()
+        if not parts or parts[0].lower() != self.keyword.lower().encode():
+            return None
+        if len(parts) != 2:
+            raise exceptions.AuthenticationFailed(_("Invalid API key header."))
+        token = staff_token_for_key(parts[1].decode(errors="replace"))
+        if token is None:
+            raise exceptions.AuthenticationFailed(_("Invalid API key."))
+        staff_token_used(token=token)
+        return token.user, token
+
+    def authenticate_header(self, request):
+        return self.keyword
+
+
+class StaffKeyAllows(permissions.BasePermission):
+    """The view's ``required_permission`` is the key user's and in the key's scopes."""
+
+    message = gettext_lazy(
+        "This API key may not do this: its user lacks the permission or the key is not scoped for it."
+    )
+
+    def has_permission(self, request, view):
+        return isinstance(request.auth, StaffToken) and staff_token_allows(
+            request.auth, view.required_permission
+        )

@@ -28,3 +28,17 @@ class ChannelSignatureScheme(OpenApiAuthenticationExtension):
             "description": '`t=<unix time>,v1=<hex HMAC-SHA256 of "t.body">` with the '
             "channel's webhook secret; 5 minutes tolerance; each signature is accepted once.",
         }
+
+
+class StaffTokenScheme(OpenApiAuthenticationExtension):
+    target_class = "orders.api.authentication.StaffTokenAuthentication"
+    name = "staffToken"
+
+    def get_security_definition(self, auto_schema):
+        return {
+            "type": "http",
+            "scheme": "bearer",
+            "description": "A staff user's key, `Bearer staff_…`; "
+            "`manage.py staff_token <username> --name …` or the admin issues one. "
+            "The key can do what its user may, narrowed by its scopes.",
+        }

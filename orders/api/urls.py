@@ -1,7 +1,7 @@
 from django.urls import path
 
 from fulfillment.return_api import OrderReturnsView
-from orders.api import views
+from orders.api import sync_views, views
 
 app_name = "api"
 urlpatterns = [
@@ -18,4 +18,12 @@ urlpatterns = [
         OrderReturnsView.as_view(),
         name="order_returns",
     ),
+    path("sync/orders/", sync_views.OrderSyncView.as_view(), name="sync_orders"),
+    path("stock/", sync_views.StockLevelListView.as_view(), name="stock_levels"),
+    path(
+        "stock/adjustments/",
+        sync_views.StockAdjustmentView.as_view(),
+        name="stock_adjustments",
+    ),
+    path("products/", sync_views.ProductListView.as_view(), name="products"),
 ]
