@@ -363,7 +363,8 @@ def refund_mark_paid(*, refund: Refund, reference: str, actor: Actor) -> Refund:
         actor=actor,
         message=_("Refund of ¥%(amount)s paid, reference %(reference)s")
         % {"amount": refund.amount, "reference": reference},
-        data={"refund": refund.pk},
+        # "refund_status" marks the money going back (an outbound webhook event).
+        data={"refund": refund.pk, "refund_status": RS.PAID},
     )
     paid_back = order.refunds.filter(status=RS.PAID).aggregate(t=Sum("amount"))["t"]
     if paid_back >= paid_total(order) and (

@@ -16,7 +16,7 @@ from django.utils.translation import gettext as _
 from config.bulk import bulk_insert
 from fulfillment.carriers import ship_by_for, ship_within_hours_by_channel
 from inventory.services import Demand, stock_reserve
-from orders.events import Actor
+from orders.events import Actor, order_events_announce
 from orders.exceptions import OrderError
 from orders.lifecycle import order_transition_unsaved
 from orders.models import Customer, Order, OrderEvent, OrderLine
@@ -181,6 +181,7 @@ def orders_create_bulk(
     events += _process(built, actor)
     _save_outcomes(orders)
     bulk_insert(OrderEvent, events)
+    order_events_announce(events)
     for order in orders:
         if notify_received:
             notification_queue_for_order(order=order, template="order_received")

@@ -20,7 +20,7 @@ def order_event_record(
     *, order, kind, actor: Actor, message="", from_status="", to_status="", data=None
 ) -> OrderEvent:
     """Record one event on the order's timeline."""
-    return OrderEvent.objects.create(
+    event = OrderEvent.objects.create(
         order=order,
         kind=kind,
         message=str(message)[:500],
@@ -29,3 +29,16 @@ def order_event_record(
         data=data or {},
         **actor_fields(actor),
     )
+    order_events_announce([event])
+    return event
+
+
+def order_events_announce(events) -> None:
+    """Queue the outbound webhooks these just-saved events call for, in their transaction.
+
+    Every path that saves order events ends here (one event, or many in bulk intake),
+    so the shop's other systems hear of every change (``tracking.outbound_webhooks``).
+    """
+    from tracking.outbound_webhooks import webhooks_queue_for_order_events
+
+    webhooks_queue_for_order_events(events=events)

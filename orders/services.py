@@ -23,7 +23,7 @@ from inventory.services import (
     stock_reserve,
     stock_reserve_for_order,
 )
-from orders.events import Actor, actor_fields, order_event_record
+from orders.events import Actor, actor_fields, order_event_record, order_events_announce
 from orders.exceptions import OrderError
 from orders.lifecycle import order_lock, order_transition
 from orders.models import (
@@ -213,7 +213,9 @@ def order_create(*, data: OrderInput, actor: Actor) -> Order:
         line.order = order
     OrderLine.objects.bulk_create(order_lines)
     coupon_redeem(order=order)
-    order_created_event(order=order, actor=actor).save()
+    event = order_created_event(order=order, actor=actor)
+    event.save()
+    order_events_announce([event])
     notification_queue_for_order(order=order, template="order_received")
     return order_process(order=order, actor=actor, email=data.customer_email)
 

@@ -15,6 +15,8 @@ from tracking.models import (
     ProviderReceipt,
     TrackingEvent,
     TransitStandard,
+    WebhookDelivery,
+    WebhookEndpoint,
 )
 
 
@@ -229,3 +231,31 @@ class CarrierClaimAdmin(ReadOnlyAdmin):
     list_filter = ("status", "carrier")
     list_select_related = ("carrier", "exception__shipment")
     search_fields = ("reference", "exception__shipment__tracking_number")
+
+
+@admin.register(WebhookEndpoint)
+class WebhookEndpointAdmin(ReadOnlyAdmin):
+    """Endpoints are made and changed in the console (URL checks, the secret shown once)."""
+
+    list_display = ("url", "description", "active", "created_at")
+    list_filter = ("active",)
+    search_fields = ("url", "description")
+    exclude = ("secret",)
+
+
+@admin.register(WebhookDelivery)
+class WebhookDeliveryAdmin(ReadOnlyAdmin):
+    list_display = (
+        "created_at",
+        "endpoint",
+        "event_type",
+        "event_id",
+        "status",
+        "attempts",
+        "response_status",
+        "delivered_at",
+    )
+    list_filter = ("status", "event_type")
+    list_select_related = ("endpoint",)
+    search_fields = ("event_id", "endpoint__url")
+    date_hierarchy = "created_at"

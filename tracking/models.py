@@ -422,3 +422,9 @@ class CarrierClaim(models.Model):
 
     def __str__(self):
         return f"{self.carrier} {self.reference or self.pk}: {self.amount}"
+
+
+from tracking.webhook_models import (  # noqa: E402, F401
+    WebhookDelivery,
+    WebhookEndpoint,
+)

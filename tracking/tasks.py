@@ -5,9 +5,11 @@ import logging
 from celery import shared_task
 from django.conf import settings
 from django.db import OperationalError
+from django.utils import timezone
 
-from tracking import notifications, parcel_exceptions, services
+from tracking import notifications, outbound_webhooks, parcel_exceptions, services
 from tracking.adapters.carriers import ProviderError
+from tracking.webhook_models import WebhookDelivery
 
 logger = logging.getLogger(__name__)
 
@@ -89,3 +91,30 @@ def parcel_exceptions_detect_task():
 def transit_standards_learn_task():
     """Beat: learn each route's transit-time standard from the shop's deliveries."""
     return parcel_exceptions.transit_standards_learn()
+
+
+@shared_task(
+    bind=True,
+    autoretry_for=(OperationalError,),
+    retry_backoff=10,
+    retry_backoff_max=300,
+    retry_jitter=True,
+    max_retries=5,
+)
+def webhook_deliver(self, delivery_id: int):
+    """Send one outbound webhook delivery if it is due; a soon retry is queued here, later ones by the flush."""
+    delivery = outbound_webhooks.webhook_delivery_send(delivery_id=delivery_id)
+    if delivery is None or delivery.status != WebhookDelivery.Status.FAILED:
+        return
+    wait = (delivery.next_attempt_at - timezone.now()).total_seconds()
+    if wait <= outbound_webhooks.TASK_REQUEUE_MAX_SECONDS:
+        webhook_deliver.apply_async((delivery_id,), countdown=max(wait, 0))
+
+
+@shared_task
+def webhooks_flush():
+    """Beat: send the webhook deliveries that are due (retries, and what the broker lost)."""
+    due = outbound_webhooks.webhook_deliveries_due()
+    for delivery_id in due:
+        webhook_deliver.delay(delivery_id)
+    return len(due)

@@ -1,6 +1,12 @@
 from django.urls import path
 
-from tracking import exception_views, notification_views, views, webhooks
+from tracking import (
+    exception_views,
+    notification_views,
+    views,
+    webhook_views,
+    webhooks,
+)
 
 # Customer-facing pages, mounted at /track/ (namespace "track").
 public_patterns = [
@@ -66,6 +72,34 @@ console_patterns = [
         "standards/<int:pk>/delete/",
         exception_views.TransitStandardDeleteView.as_view(),
         name="standard_delete",
+    ),
+    path(
+        "webhooks/", webhook_views.EndpointListView.as_view(), name="webhook_endpoints"
+    ),
+    path(
+        "webhooks/new/",
+        webhook_views.EndpointCreateView.as_view(),
+        name="webhook_endpoint_new",
+    ),
+    path(
+        "webhooks/<int:pk>/",
+        webhook_views.EndpointDetailView.as_view(),
+        name="webhook_endpoint",
+    ),
+    path(
+        "webhooks/<int:pk>/rotate/",
+        webhook_views.EndpointRotateView.as_view(),
+        name="webhook_endpoint_rotate",
+    ),
+    path(
+        "webhooks/<int:pk>/test/",
+        webhook_views.EndpointTestView.as_view(),
+        name="webhook_endpoint_test",
+    ),
+    path(
+        "webhooks/deliveries/<int:pk>/replay/",
+        webhook_views.DeliveryReplayView.as_view(),
+        name="webhook_delivery_replay",
     ),
 ]
 # Provider callbacks, mounted at /webhooks/carriers/ (namespace "carrier_webhooks").

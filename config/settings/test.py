@@ -17,3 +17,5 @@ STORAGES = {
 }
 # The suite runs at any hour: quiet hours are off unless a test sets them.
 SMS_QUIET_HOURS = env("SMS_QUIET_HOURS", default="00:00-00:00")
+# The webhook tests' receiver listens on 127.0.0.1.
+WEBHOOK_ALLOW_PRIVATE_ADDRESSES = True
