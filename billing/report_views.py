@@ -14,6 +14,7 @@ from django.views import View
 
 from billing.reports import receivables, report_totals, sales_report
 from inventory.models import Warehouse
+from orders.exports import safe_cell
 from orders.models import Channel
 
 COLUMNS = (
@@ -28,13 +29,6 @@ COLUMNS = (
     ("refunds", gettext_lazy("Refunds")),
     ("gross_margin", gettext_lazy("Gross margin")),
 )
-
-
-def safe_cell(value):
-    """Return the value as a spreadsheet may show it: text that starts a formula gets a leading '."""
-    if isinstance(value, str) and value[:1] in ("=", "+", "-", "@"):
-        return "'" + value
-    return value
 
 
 def _date(value, default):

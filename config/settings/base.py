@@ -248,13 +248,23 @@ WEBHOOK_TOLERANCE_SECONDS = env.int("WEBHOOK_TOLERANCE_SECONDS", default=300)
 ORDER_LINE_MAX_QUANTITY = env.int("ORDER_LINE_MAX_QUANTITY", default=999)
 # Most orders one request to /api/v1/orders/batch/ may carry.
 API_BATCH_MAX_ORDERS = env.int("API_BATCH_MAX_ORDERS", default=100)
-# The order sync feed (/api/v1/sync/orders/) holds back changes younger than this
-# (seconds): a transaction still running may commit an older updated_at after a
-# caller has paged past it.
-SYNC_SETTLE_SECONDS = env.int("SYNC_SETTLE_SECONDS", default=60)
 # Orders held for correction longer than this (hours) are flagged in the console:
 # "Call the customer".
 CORRECTION_CALL_AFTER_HOURS = env.int("CORRECTION_CALL_AFTER_HOURS", default=24)
+# Analytics, process view: the target time of each stage in hours; an order in a
+# stage longer than that is flagged. Override some as "picked=2,shipped=48"
+# (read as text; orders.analytics.stage_targets makes them numbers).
+ANALYTICS_STAGE_TARGET_HOURS = {
+    "received": 2.0,
+    "validated": 24.0,
+    "paid": 24.0,
+    "allocated": 24.0,
+    "picked": 4.0,
+    "packed": 24.0,
+    "shipped": 72.0,
+    "delivered": 168.0,
+    **env.dict("ANALYTICS_STAGE_TARGET_HOURS", default={}),
+}
 # Cash collected on delivery and not remitted by the carrier after this many days
 # is listed as missing (billing/cod.py).
 COD_REMITTANCE_MISSING_DAYS = env.int("COD_REMITTANCE_MISSING_DAYS", default=7)

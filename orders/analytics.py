@@ -1,0 +1,748 @@
+"""Reads behind the analytics pages (数据分析): peaks, products, channels, process, exceptions.
+
+Every figure is aggregated in the database (GROUP BY) over the orders placed in a
+period, counted in the shop's time zone (``TIME_ZONE``, Asia/Shanghai): an order placed
+at 23:30 Shanghai time belongs to that Shanghai day and hour, not to the UTC one.
+"Orders" are the orders placed in the period that were not cancelled; "revenue" is
+their totals. Only the process view reads per-order timestamps, and only the medians
+and percentiles of them are worked out in Python (SQLite has no percentile function).
+"""
+
+import math
+import statistics
+from collections import defaultdict
+from dataclasses import dataclass, field
+from datetime import date, datetime, timedelta
+from decimal import ROUND_HALF_UP, Decimal
+
+from django.conf import settings
+from django.db.models import (
+    Count,
+    DecimalField,
+    F,
+    IntegerField,
+    Min,
+    OuterRef,
+    Q,
+    QuerySet,
+    Subquery,
+    Sum,
+    Value,
+)
+from django.db.models.functions import (
+    Coalesce,
+    ExtractHour,
+    ExtractIsoWeekDay,
+    TruncDate,
+)
+from django.utils import timezone
+from django.utils.translation import gettext_lazy as _
+
+from fulfillment.models import Shipment
+from fulfillment.return_models import ReturnLine, ReturnRequest
+from inventory.selectors import products_with_available
+from orders.models import Order, OrderEvent, OrderLine
+from orders.selectors import shop_day_start
+from orders.validation import problem_message
+from tracking.models import ParcelException
+
+S = Order.Status
+ZERO = Decimal("0")
+CENT = Decimal("0.01")
+# Forecast: seasonal naive, each weekday the mean of that weekday in the last N weeks.
+FORECAST_WEEKS = 4
+FORECAST_DAYS = 7
+TOP_PRODUCTS = 10
+
+
+@dataclass(frozen=True)
+class Period:
+    """Shop days ``date_from``..``date_to`` (both included), optionally one channel."""
+
+    date_from: date
+    date_to: date
+    channel: object = None  # a Channel, or None for all
+
+    @property
+    def days(self) -> int:
+        return (self.date_to - self.date_from).days + 1
+
+    @property
+    def start(self) -> datetime:
+        return shop_day_start(self.date_from)
+
+    @property
+    def end(self) -> datetime:
+        return shop_day_start(self.date_to + timedelta(days=1))
+
+    def previous(self) -> "Period":
+        """Return the period of equal length just before this one."""
+        return Period(
+            self.date_from - timedelta(days=self.days),
+            self.date_from - timedelta(days=1),
+            self.channel,
+        )
+
+    def orders(self) -> QuerySet[Order]:
+        """Return the orders placed in the period (and channel), cancelled ones left out."""
+        orders = Order.objects.order_by().filter(
+            placed_at__gte=self.start, placed_at__lt=self.end
+        )
+        if self.channel is not None:
+            orders = orders.filter(channel=self.channel)
+        return orders.exclude(status=S.CANCELLED)
+
+    def lines(self) -> QuerySet[OrderLine]:
+        """Return the lines of ``orders()``."""
+        lines = OrderLine.objects.order_by().filter(
+            order__placed_at__gte=self.start, order__placed_at__lt=self.end
+        )
+        if self.channel is not None:
+            lines = lines.filter(order__channel=self.channel)
+        return lines.exclude(order__status=S.CANCELLED)
+
+
+def share(part, whole) -> Decimal | None:
+    """Return part ÷ whole as a percentage with one decimal, None when whole is 0."""
+    if not whole:
+        return None
+    return (Decimal(part) * 100 / Decimal(whole)).quantize(Decimal("0.1"))
+
+
+def _revenue():
+    return Coalesce(Sum("total"), Value(ZERO), output_field=DecimalField())
+
+
+def money(value) -> Decimal:
+    """Return a sum as yuan and fen (SQLite hands sums back without the .00)."""
+    return Decimal(value).quantize(CENT)
+
+
+# --- Peaks: hour of day × day of week, per day, forecast -----------------------------
+
+
+@dataclass
+class Cell:
+    orders: int = 0
+    revenue: Decimal = ZERO
+
+
+def sales_by_weekday_hour(period: Period) -> list[list[Cell]]:
+    """Return orders and revenue per [weekday 0=Monday][hour 0..23], shop time."""
+    grid = [[Cell() for _hour in range(24)] for _day in range(7)]
+    rows = (
+        period.orders()
+        .annotate(weekday=ExtractIsoWeekDay("placed_at"), hour=ExtractHour("placed_at"))
+        .values("weekday", "hour")
+        .annotate(orders=Count("id"), revenue=_revenue())
+    )
+    for row in rows:
+        grid[row["weekday"] - 1][row["hour"]] = Cell(
+            row["orders"], money(row["revenue"])
+        )
+    return grid
+
+
+@dataclass
+class Day:
+    day: date
+    orders: int = 0
+    revenue: Decimal = ZERO
+
+
+def sales_by_day(period: Period) -> list[Day]:
+    """Return orders and revenue of every shop day of the period, days without orders too."""
+    rows = {
+        row["day"]: row
+        for row in period.orders()
+        .annotate(day=TruncDate("placed_at"))
+        .values("day")
+        .annotate(orders=Count("id"), revenue=_revenue())
+    }
+    days = []
+    for offset in range(period.days):
+        day = period.date_from + timedelta(days=offset)
+        row = rows.get(day, {})
+        days.append(Day(day, row.get("orders", 0), money(row.get("revenue", ZERO))))
+    return days
+
+
+@dataclass
+class Forecast:
+    day: date
+    orders: Decimal  # expected orders, one decimal
+    history: list[int]  # the same weekday in each of the last FORECAST_WEEKS weeks
+
+
+def order_forecast(*, today: date, channel=None) -> list[Forecast]:
+    """Return the expected orders of the FORECAST_DAYS days after ``today``.
+
+    Seasonal naive by weekday: a day's forecast is the mean of the orders of the
+    same weekday in the last FORECAST_WEEKS full weeks before today (today, still
+    running, is left out).
+    """
+    history = Period(
+        today - timedelta(days=7 * FORECAST_WEEKS), today - timedelta(days=1), channel
+    )
+    days = sales_by_day(history)
+    forecasts = []
+    for offset in range(1, FORECAST_DAYS + 1):
+        day = today + timedelta(days=offset)
+        same_weekday = [d.orders for d in days if d.day.weekday() == day.weekday()]
+        mean = Decimal(sum(same_weekday)) / len(same_weekday)
+        forecasts.append(
+            Forecast(day, mean.quantize(Decimal("0.1"), ROUND_HALF_UP), same_weekday)
+        )
+    return forecasts
+
+
+# --- Products -------------------------------------------------------------------
+
+
+@dataclass
+class ProductSales:
+    product_id: int
+    sku: str
+    name: str
+    quantity: int
+    revenue: Decimal
+    previous_quantity: int = 0
+    previous_revenue: Decimal = ZERO
+    available: int = 0
+    cover_days: Decimal | None = None  # None: nothing sold, the stock lasts for ever
+
+    @property
+    def quantity_trend(self) -> Decimal | None:
+        """Return the change against the previous period in percent (None: new)."""
+        return _trend(self.quantity, self.previous_quantity)
+
+    @property
+    def revenue_trend(self) -> Decimal | None:
+        return _trend(self.revenue, self.previous_revenue)
+
+
+def _trend(now, before) -> Decimal | None:
+    if not before:
+        return None
+    return (Decimal(now - before) * 100 / Decimal(before)).quantize(Decimal("0.1"))
+
+
+def stock_cover_days(available: int, sold: int, days: int) -> Decimal | None:
+    """Return the days the available stock lasts at the period's daily velocity.
+
+    Velocity is units sold in the period ÷ its days; None when nothing sold.
+    """
+    if sold <= 0:
+        return None
+    return (Decimal(max(available, 0)) * days / sold).quantize(Decimal("0.1"))
+
+
+def _sales_per_product(period: Period) -> dict[int, dict]:
+    return {
+        row["product_id"]: {**row, "revenue": money(row["revenue"])}
+        for row in period.lines()
+        .values("product_id")
+        .annotate(
+            quantity=Sum("quantity"),
+            revenue=Coalesce(
+                Sum("line_total"), Value(ZERO), output_field=DecimalField()
+            ),
+            sku=Min("sku"),
+            name=Min("name"),
+        )
+    }
+
+
+@dataclass
+class ProductReport:
+    by_quantity: list[ProductSales]
+    by_revenue: list[ProductSales]
+    slow_movers: list[ProductSales]
+
+
+def product_report(period: Period, *, top: int = TOP_PRODUCTS) -> ProductReport:
+    """Return the top SKUs by units and by revenue with their trend against the previous
+    period of equal length, the slowest movers on sale, and each one's stock cover."""
+    now = _sales_per_product(period)
+    before = _sales_per_product(period.previous())
+    rows = [
+        ProductSales(
+            product_id=pid,
+            sku=row["sku"],
+            name=row["name"],
+            quantity=row["quantity"],
+            revenue=row["revenue"],
+            previous_quantity=before.get(pid, {}).get("quantity", 0),
+            previous_revenue=before.get(pid, {}).get("revenue", ZERO),
+        )
+        for pid, row in now.items()
+    ]
+    by_quantity = sorted(rows, key=lambda r: (-r.quantity, r.sku))[:top]
+    by_revenue = sorted(rows, key=lambda r: (-r.revenue, r.sku))[:top]
+    # Slow movers: products on sale with the fewest units sold (none at all first),
+    # the most stock on hand first among equals: that is the money lying still.
+    sold = Subquery(
+        period.lines()
+        .filter(product=OuterRef("pk"))
+        .values("product")
+        .annotate(units=Sum("quantity"))
+        .values("units"),
+        output_field=IntegerField(),
+    )
+    slow = list(
+        products_with_available()
+        .annotate(sold=Coalesce(sold, 0))
+        .filter(available__gt=0)
+        .order_by("sold", "-available", "sku")[:top]
+    )
+    slow_rows = [
+        ProductSales(
+            product_id=p.pk,
+            sku=p.sku,
+            name=p.name,
+            quantity=p.sold,
+            revenue=now.get(p.pk, {}).get("revenue", ZERO),
+            previous_quantity=before.get(p.pk, {}).get("quantity", 0),
+            previous_revenue=before.get(p.pk, {}).get("revenue", ZERO),
+            available=p.available,
+        )
+        for p in slow
+    ]
+    shown = {r.product_id for r in by_quantity + by_revenue}
+    available = dict(
+        products_with_available().filter(pk__in=shown).values_list("pk", "available")
+    )
+    for row in by_quantity + by_revenue:
+        row.available = available.get(row.product_id, 0)
+    for row in by_quantity + by_revenue + slow_rows:
+        row.cover_days = stock_cover_days(row.available, row.quantity, period.days)
+    return ProductReport(by_quantity, by_revenue, slow_rows)
+
+
+# --- Channels -------------------------------------------------------------------
+
+
+@dataclass
+class ChannelSales:
+    code: str
+    name: str
+    orders: int
+    revenue: Decimal
+    order_share: Decimal | None
+    revenue_share: Decimal | None
+
+    @property
+    def average_order_value(self) -> Decimal:
+        return (self.revenue / self.orders).quantize(CENT)
+
+
+def channel_mix(period: Period) -> list[ChannelSales]:
+    """Return each channel's orders, revenue, shares of the whole and average order value."""
+    rows = list(
+        period.orders()
+        .values("channel__code", "channel__name")
+        .annotate(orders=Count("id"), revenue=_revenue())
+        .order_by("-revenue", "channel__code")
+    )
+    orders = sum(r["orders"] for r in rows)
+    revenue = sum((r["revenue"] for r in rows), ZERO)
+    return [
+        ChannelSales(
+            code=r["channel__code"],
+            name=r["channel__name"],
+            orders=r["orders"],
+            revenue=money(r["revenue"]),
+            order_share=share(r["orders"], orders),
+            revenue_share=share(r["revenue"], revenue),
+        )
+        for r in rows
+    ]
+
+
+# --- Process (流程梳理) ------------------------------------------------------------
+
+# The stages an order goes through; each lasts until the next one's milestone
+# (delivered lasts until the order is closed).
+STAGES = (
+    ("received", _("Received")),
+    ("validated", _("Validated")),
+    ("paid", _("Paid")),
+    ("allocated", _("Stock allocated")),
+    ("picked", _("Picked")),
+    ("packed", _("Packed")),
+    ("shipped", _("Shipped")),
+    ("delivered", _("Delivered")),
+)
+STAGE_KEYS = [key for key, _label in STAGES]
+# What each stage waits for, as the page explains it.
+STAGE_WAITS_FOR = {
+    "received": _("checking the contact and address details (and their correction)"),
+    "validated": _("the payment (cash on delivery goes straight on)"),
+    "paid": _("review and stock (backorders)"),
+    "allocated": _("picking to start at the pack station"),
+    "picked": _("packing"),
+    "packed": _("handing to the carrier"),
+    "shipped": _("delivery"),
+    "delivered": _("the order to be closed"),
+}
+
+PAST_VALIDATION = [S.AWAITING_PAYMENT, S.REVIEW, S.BACKORDERED, S.READY_TO_FULFILL]
+PAST_PAYMENT = [S.REVIEW, S.BACKORDERED, S.READY_TO_FULFILL]
+
+
+def _first_status(statuses):
+    return Min(
+        "events__created_at",
+        filter=Q(events__kind=OrderEvent.Kind.STATUS, events__to_status__in=statuses),
+    )
+
+
+# When each stage began: the order was placed; first left validation; first moved
+# past payment; stock first reserved; its first parcel reached the pack station
+# (packing started: picking is done); a parcel packed; goods left; delivered; closed.
+# Min() is unaffected by the rows the two joins (events, parcels) multiply.
+MILESTONES = {
+    "received": F("placed_at"),
+    "validated": _first_status(PAST_VALIDATION),
+    "paid": _first_status(PAST_PAYMENT),
+    "allocated": _first_status([S.READY_TO_FULFILL]),
+    "picked": Min("shipments__packing__started_at"),
+    "packed": Min("shipments__packing__packed_at"),
+    "shipped": _first_status([S.PARTIALLY_SHIPPED, S.SHIPPED]),
+    "delivered": _first_status([S.DELIVERED]),
+    "closed": _first_status([S.COMPLETED]),
+}
+STAGE_ENDS = dict(zip(STAGE_KEYS, [*STAGE_KEYS[1:], "closed"], strict=True))
+
+# The statuses an order is in while it waits in a stage. In fulfilment, the
+# parcels' packing tells whether it is still being picked, packed or waits to ship.
+STAGE_OF_STATUS = {
+    S.RECEIVED: "received",
+    S.NEEDS_CORRECTION: "received",
+    S.AWAITING_PAYMENT: "validated",
+    S.REVIEW: "paid",
+    S.BACKORDERED: "paid",
+    S.READY_TO_FULFILL: "allocated",
+    S.IN_FULFILLMENT: "allocated",
+    S.PARTIALLY_SHIPPED: "shipped",
+    S.SHIPPED: "shipped",
+    S.DELIVERED: "delivered",
+}
+
+
+def stage_targets() -> dict[str, float]:
+    """Return each stage's target time in hours (ANALYTICS_STAGE_TARGET_HOURS)."""
+    return {
+        key: float(settings.ANALYTICS_STAGE_TARGET_HOURS[key]) for key in STAGE_KEYS
+    }
+
+
+def _with_milestones(orders: QuerySet[Order]):
+    return orders.values("pk", "status").annotate(
+        **{f"at_{key}": expr for key, expr in MILESTONES.items()}
+    )
+
+
+def _current_stage(row) -> str:
+    stage = STAGE_OF_STATUS[row["status"]]
+    if row["status"] == S.IN_FULFILLMENT:
+        if row["at_packed"]:
+            stage = "packed"
+        elif row["at_picked"]:
+            stage = "picked"
+    return stage
+
+
+def _percentile(values: list[float], p: int) -> float:
+    """Return the p-th percentile by the nearest-rank method (a value that occurred)."""
+    ordered = sorted(values)
+    return ordered[max(math.ceil(p / 100 * len(ordered)) - 1, 0)]
+
+
+@dataclass
+class StageFigures:
+    key: str
+    label: str
+    waits_for: str
+    target_hours: float
+    finished: int = 0  # orders of the period that went through the stage
+    median_hours: float | None = None
+    p90_hours: float | None = None
+    now: int = 0  # orders in the stage now
+    over_target: int = 0  # of them, in it longer than the target
+    slowest: bool = False
+
+
+@dataclass
+class ProcessReport:
+    stages: list[StageFigures] = field(default_factory=list)
+
+    @property
+    def slowest(self) -> StageFigures | None:
+        return next((s for s in self.stages if s.slowest), None)
+
+
+def _hours(delta: timedelta) -> float:
+    return round(delta.total_seconds() / 3600, 1)
+
+
+def process_report(period: Period, *, now: datetime | None = None) -> ProcessReport:
+    """Return per stage the median and 90th-percentile hours spent in it by the orders
+    placed in the period, and how many orders (of the channel) wait in it now and
+    how many of those longer than its target.
+
+    The slowest stage is the one with the highest median; a stage an order skipped
+    (cash on delivery is never "validated, waiting for payment" for long, but is
+    counted with 0 hours) counts as its 0 hours.
+    """
+    now = now or timezone.now()
+    targets = stage_targets()
+    spent = defaultdict(list)
+    for row in _with_milestones(period.orders()):
+        for key in STAGE_KEYS:
+            begun, ended = row[f"at_{key}"], row[f"at_{STAGE_ENDS[key]}"]
+            if begun and ended and ended >= begun:
+                spent[key].append((ended - begun).total_seconds() / 3600)
+    waiting = Order.objects.order_by().filter(status__in=STAGE_OF_STATUS)
+    if period.channel is not None:
+        waiting = waiting.filter(channel=period.channel)
+    in_stage = defaultdict(int)
+    over = defaultdict(int)
+    for row in _with_milestones(waiting):
+        stage = _current_stage(row)
+        in_stage[stage] += 1
+        since = row[f"at_{stage}"] or row["at_received"]
+        if now - since > timedelta(hours=targets[stage]):
+            over[stage] += 1
+    report = ProcessReport()
+    for key, label in STAGES:
+        hours = spent[key]
+        report.stages.append(
+            StageFigures(
+                key=key,
+                label=str(label),
+                waits_for=str(STAGE_WAITS_FOR[key]),
+                target_hours=targets[key],
+                finished=len(hours),
+                median_hours=round(statistics.median(hours), 1) if hours else None,
+                p90_hours=round(_percentile(hours, 90), 1) if hours else None,
+                now=in_stage[key],
+                over_target=over[key],
+            )
+        )
+    timed = [s for s in report.stages if s.median_hours]
+    if timed:
+        max(timed, key=lambda s: s.median_hours).slowest = True
+    return report
+
+
+@dataclass
+class StuckOrder:
+    order: Order
+    since: datetime
+    hours: float
+    over_target: bool
+
+
+def orders_in_stage(
+    stage: str, *, channel=None, now: datetime | None = None, limit: int = 200
+) -> list[StuckOrder]:
+    """Return the orders waiting in a stage now, longest waiting first (at most ``limit``)."""
+    now = now or timezone.now()
+    target = timedelta(hours=stage_targets()[stage])
+    statuses = [s for s, st in STAGE_OF_STATUS.items() if st == stage]
+    if stage in ("picked", "packed"):
+        statuses = [S.IN_FULFILLMENT]
+    waiting = Order.objects.order_by().filter(status__in=statuses)
+    if channel is not None:
+        waiting = waiting.filter(channel=channel)
+    stuck = [
+        (row["pk"], row[f"at_{stage}"] or row["at_received"])
+        for row in _with_milestones(waiting)
+        if _current_stage(row) == stage
+    ]
+    stuck.sort(key=lambda pair: pair[1])
+    stuck = stuck[:limit]
+    orders = Order.objects.select_related("channel").in_bulk([pk for pk, _s in stuck])
+    return [
+        StuckOrder(orders[pk], since, _hours(now - since), now - since > target)
+        for pk, since in stuck
+    ]
+
+
+# --- Exceptions -----------------------------------------------------------------
+
+
+@dataclass
+class Rate:
+    """Of ``total`` things, ``count`` went wrong; grouped by ``key`` (labels)."""
+
+    key: tuple
+    total: int
+    count: int
+
+    @property
+    def rate(self) -> Decimal | None:
+        return share(self.count, self.total)
+
+
+@dataclass
+class ExceptionReport:
+    corrections: list[Rate]  # (channel,) held for correction ÷ orders
+    correction_reasons: list[Rate]  # (channel, reason) ÷ the channel's orders
+    backorders: list[Rate]  # (sku, name) orders short of it ÷ orders with it
+    carriers: list[Rate]  # (carrier, route) parcels delayed ÷ parcels shipped
+    losses: list[Rate]  # (carrier, route) parcels lost ÷ parcels shipped
+    returns: list[Rate]  # (sku, name) units returned ÷ units sold
+    return_reasons: list[Rate]  # (sku, reason) units ÷ the SKU's returned units
+
+
+def exception_report(period: Period) -> ExceptionReport:
+    """Return the exception rates of the orders placed in the period.
+
+    - corrections: orders ever held for correction, per channel and per problem;
+    - backorders: per SKU, orders short of it (the shortage events list the SKUs)
+      ÷ orders with it;
+    - carriers: parcels of the period's orders shipped per carrier and route
+      (warehouse → destination province); delayed = with a delay or loss exception,
+      lost = its exception ended as probably lost;
+    - returns: units returned (requests not rejected) ÷ units sold, per SKU, and the
+      reasons' share of the returned units.
+    """
+    orders = period.orders()
+    # Cancelled orders were corrected (or short) too: count them here.
+    placed = Order.objects.order_by().filter(
+        placed_at__gte=period.start, placed_at__lt=period.end
+    )
+    if period.channel is not None:
+        placed = placed.filter(channel=period.channel)
+    per_channel = {
+        row["channel__name"]: row["n"]
+        for row in placed.values("channel__name").annotate(n=Count("id"))
+    }
+    held = defaultdict(set)
+    reasons = defaultdict(set)
+    for event in OrderEvent.objects.filter(
+        order__in=placed, kind=OrderEvent.Kind.STATUS, to_status=S.NEEDS_CORRECTION
+    ).values("order_id", "order__channel__name", "data"):
+        channel = event["order__channel__name"]
+        held[channel].add(event["order_id"])
+        for problem in (event["data"] or {}).get("problems", []):
+            reasons[(channel, problem_message(problem))].add(event["order_id"])
+    corrections = [
+        Rate((channel,), total, len(held[channel]))
+        for channel, total in sorted(per_channel.items())
+    ]
+    correction_reasons = [
+        Rate(key, per_channel[key[0]], len(ids))
+        for key, ids in sorted(reasons.items(), key=lambda kv: (kv[0][0], -len(kv[1])))
+    ]
+
+    with_sku = {
+        row["lines__sku"]: row
+        for row in placed.values("lines__sku").annotate(
+            n=Count("id", distinct=True), name=Min("lines__name")
+        )
+    }
+    short = defaultdict(set)
+    for event in OrderEvent.objects.filter(
+        order__in=placed, to_status=S.BACKORDERED
+    ).values("order_id", "data"):
+        for item in (event["data"] or {}).get("shortages", []):
+            short[item["sku"]].add(event["order_id"])
+    backorders = sorted(
+        (
+            Rate((sku, with_sku[sku]["name"]), with_sku[sku]["n"], len(ids))
+            for sku, ids in short.items()
+            if sku in with_sku
+        ),
+        key=lambda r: (-r.rate, r.key),
+    )
+
+    parcels = Shipment.objects.order_by().filter(
+        order__in=orders, shipped_at__isnull=False
+    )
+    route = ("carrier__name", "warehouse__name", "order__province")
+    shipped = {
+        tuple(row[k] for k in route): row
+        for row in parcels.values(*route).annotate(
+            n=Count("id", distinct=True),
+            delayed=Count(
+                "exceptions__shipment",
+                distinct=True,
+                filter=Q(
+                    exceptions__kind__in=[
+                        ParcelException.Kind.DELAYED,
+                        ParcelException.Kind.LOST,
+                    ]
+                ),
+            ),
+            lost=Count(
+                "exceptions__shipment",
+                distinct=True,
+                filter=Q(exceptions__kind=ParcelException.Kind.LOST),
+            ),
+        )
+    }
+    carriers = [
+        Rate(_route_key(key), row["n"], row["delayed"])
+        for key, row in sorted(shipped.items(), key=lambda kv: [str(k) for k in kv[0]])
+    ]
+    losses = [
+        Rate(_route_key(key), row["n"], row["lost"])
+        for key, row in sorted(shipped.items(), key=lambda kv: [str(k) for k in kv[0]])
+    ]
+
+    sold = {
+        row["sku"]: row
+        for row in period.lines()
+        .values("sku")
+        .annotate(units=Sum("quantity"), name=Min("name"))
+    }
+    returned = list(
+        ReturnLine.objects.order_by()
+        .filter(order_line__order__in=orders)
+        .exclude(return_request__status=ReturnRequest.Status.REJECTED)
+        .values("order_line__sku", "return_request__reason")
+        .annotate(units=Sum("quantity"))
+    )
+    returned_units = defaultdict(int)
+    for row in returned:
+        returned_units[row["order_line__sku"]] += row["units"]
+    returns = sorted(
+        (
+            Rate((sku, sold[sku]["name"]), sold[sku]["units"], units)
+            for sku, units in returned_units.items()
+            if sku in sold
+        ),
+        key=lambda r: (-r.rate, r.key),
+    )
+    reason_labels = dict(ReturnRequest.Reason.choices)
+    return_reasons = sorted(
+        (
+            Rate(
+                (
+                    row["order_line__sku"],
+                    str(reason_labels[row["return_request__reason"]]),
+                ),
+                returned_units[row["order_line__sku"]],
+                row["units"],
+            )
+            for row in returned
+        ),
+        key=lambda r: (r.key[0], -r.count, r.key[1]),
+    )
+    return ExceptionReport(
+        corrections,
+        correction_reasons,
+        backorders,
+        carriers,
+        losses,
+        returns,
+        return_reasons,
+    )
+
+
+def _route_key(key) -> tuple:
+    carrier, warehouse, province = key
+    return (carrier or "—", f"{warehouse} → {province or '—'}")
