@@ -218,6 +218,11 @@ CELERY_BEAT_SCHEDULE = {
         "task": "billing.tasks.provider_refunds_check_task",
         "schedule": 1800.0,
     },
+    # Sends webhook deliveries that are due: retries, and those the broker lost.
+    "webhooks-flush": {
+        "task": "tracking.tasks.webhooks_flush",
+        "schedule": env.float("WEBHOOKS_FLUSH_SECONDS", default=60.0),
+    },
 }
 
 # Notifications stuck in the outbox for this long are sent again by the
@@ -248,6 +253,10 @@ WEBHOOK_TOLERANCE_SECONDS = env.int("WEBHOOK_TOLERANCE_SECONDS", default=300)
 ORDER_LINE_MAX_QUANTITY = env.int("ORDER_LINE_MAX_QUANTITY", default=999)
 # Most orders one request to /api/v1/orders/batch/ may carry.
 API_BATCH_MAX_ORDERS = env.int("API_BATCH_MAX_ORDERS", default=100)
+# The order sync feed (/api/v1/sync/orders/) holds back changes younger than this
+# (seconds): a transaction still running may commit an older updated_at after a
+# caller has paged past it.
+SYNC_SETTLE_SECONDS = env.int("SYNC_SETTLE_SECONDS", default=60)
 # Orders held for correction longer than this (hours) are flagged in the console:
 # "Call the customer".
 CORRECTION_CALL_AFTER_HOURS = env.int("CORRECTION_CALL_AFTER_HOURS", default=24)
@@ -263,11 +272,6 @@ ANALYTICS_STAGE_TARGET_HOURS = {
     "packed": 24.0,
     "shipped": 72.0,
     "delivered": 168.0,
-    # Sends webhook deliveries that are due: retries, and those the broker lost.
-    "webhooks-flush": {
-        "task": "tracking.tasks.webhooks_flush",
-        "schedule": env.float("WEBHOOKS_FLUSH_SECONDS", default=60.0),
-    },
     **env.dict("ANALYTICS_STAGE_TARGET_HOURS", default={}),
 }
 # Cash collected on delivery and not remitted by the carrier after this many days
