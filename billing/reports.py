@@ -98,6 +98,34 @@ class ReportRow:
 REPORT_ACCOUNTS = (REVENUE, SHIPPING, DISCOUNTS, VAT, COGS, CARRIER, FEES, REFUNDS)
 
 
+def sales_report_queryset(
+    *,
+    date_from,
+    date_to,
+    by: str = "day",
+    channel: str | None = None,
+    sku: str | None = None,
+    warehouse: str | None = None,
+):
+    """Return the report's one query: net debit per period and account, ordered by period."""
+    lines = JournalLine.objects.filter(
+        date__gte=date_from, date__lte=date_to, account__code__in=REPORT_ACCOUNTS
+    )
+    if channel:
+        lines = lines.filter(channel__code=channel)
+    if sku:
+        lines = lines.filter(product__sku=sku)
+    if warehouse:
+        lines = lines.filter(warehouse__code=warehouse)
+    trunc = TruncMonth if by == "month" else TruncDay
+    return (
+        lines.annotate(period=trunc("date"))
+        .values("period", "account__code")
+        .annotate(net=Sum(F("debit") - F("credit")))
+        .order_by("period")
+    )
+
+
 def sales_report(
     *,
     date_from,
@@ -112,21 +140,13 @@ def sales_report(
     ``channel``, ``sku`` and ``warehouse`` are codes; see the module docstring for
     what a SKU or warehouse filter leaves out.
     """
-    lines = JournalLine.objects.filter(
-        date__gte=date_from, date__lte=date_to, account__code__in=REPORT_ACCOUNTS
-    )
-    if channel:
-        lines = lines.filter(channel__code=channel)
-    if sku:
-        lines = lines.filter(product__sku=sku)
-    if warehouse:
-        lines = lines.filter(warehouse__code=warehouse)
-    trunc = TruncMonth if by == "month" else TruncDay
-    grouped = (
-        lines.annotate(period=trunc("date"))
-        .values("period", "account__code")
-        .annotate(net=Sum(F("debit") - F("credit")))
-        .order_by("period")
+    grouped = sales_report_queryset(
+        date_from=date_from,
+        date_to=date_to,
+        by=by,
+        channel=channel,
+        sku=sku,
+        warehouse=warehouse,
     )
     whole_orders = not (sku or warehouse)
     rows: dict = {}

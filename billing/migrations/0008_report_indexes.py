@@ -52,14 +52,14 @@ class Migration(migrations.Migration):
         ),
         migrations.AddIndex(
             model_name='journalline',
-            index=models.Index(fields=['date', 'account'], include=('channel', 'product', 'warehouse', 'debit', 'credit'), name='journal_line_report'),
+            index=models.Index(fields=['account', 'date'], include=('channel', 'product', 'warehouse', 'debit', 'credit'), name='journal_line_report'),
         ),
         migrations.AddIndex(
             model_name='journalline',
-            index=models.Index(condition=models.Q(('product__isnull', False)), fields=['product', 'date'], name='journal_line_product'),
+            index=models.Index(condition=models.Q(('product__isnull', False)), fields=['product', 'date'], include=('account', 'channel', 'warehouse', 'debit', 'credit'), name='journal_line_product'),
         ),
         migrations.AddIndex(
             model_name='journalline',
-            index=models.Index(condition=models.Q(('warehouse__isnull', False)), fields=['warehouse', 'date'], name='journal_line_warehouse'),
+            index=models.Index(condition=models.Q(('warehouse__isnull', False)), fields=['warehouse', 'date'], include=('account', 'channel', 'product', 'debit', 'credit'), name='journal_line_warehouse'),
         ),
     ]
