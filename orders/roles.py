@@ -66,6 +66,7 @@ ROLES: dict[str, list[str]] = {
         "orders.complete_order",
         "orders.view_customer",
         "orders.view_analytics",
+        "orders.export_orders",
         "billing.view_payment",
         "billing.add_payment",
         "billing.confirm_payment",

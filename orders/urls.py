@@ -1,7 +1,7 @@
 from django.contrib.auth import views as auth_views
 from django.urls import path
 
-from orders import views
+from orders import export_views, views
 
 app_name = "console"
 urlpatterns = [
@@ -14,6 +14,11 @@ urlpatterns = [
     path("", views.DashboardView.as_view(), name="dashboard"),
     path("orders/", views.OrderListView.as_view(), name="order_list"),
     path("orders/new/", views.PhoneOrderCreateView.as_view(), name="order_new"),
+    path(
+        "orders/export/<slug:kind>/",
+        export_views.OrderExportView.as_view(),
+        name="order_export",
+    ),
     path(
         "customers/lookup/",
         views.CustomerLookupView.as_view(),
