@@ -108,6 +108,11 @@ class StockLevel(models.Model):
         blank=True,
         help_text=_("Empty: the product's supplier lead time."),
     )
+    # Since when the level has been at or below its reorder point (empty: above it),
+    # so the "stock low" webhook is sent once each time it falls, not at every check.
+    low_since = models.DateTimeField(
+        _("low since"), null=True, blank=True, editable=False
+    )
 
     class Meta:
         verbose_name = _("stock level")

@@ -6,6 +6,7 @@ from dataclasses import dataclass
 
 from django.db import connection, transaction
 from django.db.models import F
+from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from config.bulk import bulk_insert
@@ -571,3 +572,34 @@ def bin_location_set(*, product, warehouse, code: str, actor) -> BinLocation | N
         product=product, warehouse=warehouse, defaults={"code": code}
     )
     return location
+
+
+def stock_low_alerts_record(*, now=None) -> list:
+    """Send a "stock low" webhook for each level that fell to its reorder point since the last check.
+
+    The reorder point follows sales velocity (``replenishment_rows``), so this runs
+    periodically rather than on every movement. Each level is marked while it stays
+    low, so it is announced once per fall; it is unmarked when it is above again.
+    Returns the rows announced now.
+    """
+    from inventory.selectors import replenishment_rows
+    from tracking.outbound_webhooks import stock_low_webhook_queue
+
+    now = now or timezone.now()
+    rows = replenishment_rows(now=now)
+    StockLevel.objects.filter(
+        pk__in=[r.level.pk for r in rows if not r.low and r.level.low_since]
+    ).update(low_since=None)
+    announced = []
+    for row in rows:
+        if not row.low or row.level.low_since:
+            continue
+        with transaction.atomic():
+            # Only the check that marks the level announces it (two may overlap).
+            marked = StockLevel.objects.filter(
+                pk=row.level.pk, low_since__isnull=True
+            ).update(low_since=now)
+            if marked:
+                stock_low_webhook_queue(row=row, now=now)
+                announced.append(row)
+    return announced

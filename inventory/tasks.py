@@ -4,6 +4,7 @@ from celery import shared_task
 from django.db import OperationalError
 
 from inventory.selectors import backorder_units_owed
+from inventory.services import stock_low_alerts_record
 from orders.services import backorders_fill as backorders_fill_service
 
 
@@ -28,3 +29,9 @@ def backorders_sweep():
     if product_ids:
         backorders_fill.delay(product_ids)
     return len(product_ids)
+
+
+@shared_task
+def stock_low_check():
+    """Beat: announce (webhook "stock.low") the stock levels that fell to their reorder point."""
+    return len(stock_low_alerts_record())

@@ -191,6 +191,27 @@ def webhooks_queue_for_order_events(*, events) -> list[WebhookDelivery]:
     return _deliveries_queue(rows)
 
 
+def stock_low_webhook_queue(*, row, now=None) -> list[WebhookDelivery]:
+    """Store a "stock low" event for one stock level (an ``inventory`` replenishment row)."""
+    level = row.level
+    data = {
+        "stock_level": {
+            "sku": level.product.sku,
+            "product": level.product.name,
+            "warehouse": level.warehouse.code,
+            "warehouse_name": level.warehouse.name,
+            "on_hand": level.on_hand,
+            "reserved": level.reserved,
+            "available": level.available,
+            "owed_to_backorders": row.owed,
+            "reorder_point": row.reorder_point,
+            "units_per_day": str(row.velocity),
+            "suggested_quantity": row.suggested,
+        }
+    }
+    return webhooks_queue(event_type=E.STOCK_LOW, data=data, now=now)
+
+
 # --- Sending ------------------------------------------------------------------
 
 

@@ -3,6 +3,7 @@
 from pathlib import Path
 
 import environ
+from kombu import Exchange, Queue
 
 BASE_DIR = Path(__file__).resolve().parent.parent.parent
 VAR_DIR = BASE_DIR / "var"
@@ -31,6 +32,20 @@ if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
 else:
     DATABASES["default"]["CONN_MAX_AGE"] = env.int("CONN_MAX_AGE", default=60)
     DATABASES["default"]["CONN_HEALTH_CHECKS"] = True
+# A PostgreSQL streaming replica of the primary, for reports and analytics only
+# (config/db_router.py): they read it inside replica_reads(), everything else reads
+# and writes the primary. Tests mirror it onto the test database.
+if env("DATABASE_REPLICA_URL", default=""):
+    DATABASES["replica"] = env.db("DATABASE_REPLICA_URL")
+    DATABASES["replica"]["CONN_MAX_AGE"] = env.int("CONN_MAX_AGE", default=60)
+    DATABASES["replica"]["CONN_HEALTH_CHECKS"] = True
+    DATABASES["replica"]["TEST"] = {"MIRROR": "default"}
+REPORTING_DATABASE = "replica" if "replica" in DATABASES else "default"
+DATABASE_ROUTERS = ["config.db_router.ReplicaRouter"]
+# What replica_reads() reads from the replica: the shop's data, not sessions or users.
+REPLICA_READ_APPS = ["orders", "inventory", "fulfillment", "tracking", "billing"]
+# The console pages served inside replica_reads() (URL namespaces; GET only).
+REPLICA_READ_NAMESPACES = ["finance_reports", "analytics"]
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 
 # --- Applications -----------------------------------------------------------
@@ -60,6 +75,7 @@ MIDDLEWARE = [
     "django.contrib.auth.middleware.AuthenticationMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
+    "config.db_router.ReplicaReadsMiddleware",
 ]
 
 ROOT_URLCONF = "config.urls"
@@ -169,9 +185,53 @@ else:
     }
 CELERY_TASK_IGNORE_RESULT = True
 CELERY_RESULT_BACKEND = None
+# A task is acknowledged when it has run, not when a worker takes it: a worker that
+# dies mid-task leaves it to another (every task is idempotent). With that, each
+# worker process reserves one task at a time (prefetch 1), so a 10-minute import
+# never sits behind another in one process while other workers are idle.
 CELERY_TASK_ACKS_LATE = True
 CELERY_TASK_REJECT_ON_WORKER_LOST = True
 CELERY_WORKER_PREFETCH_MULTIPLIER = 1
+# One queue per kind of work, so a slow one (a 100,000-row import, a carrier that
+# times out, a webhook receiver that is down) never holds up another (a customer's
+# SMS). A worker started without -Q takes every queue; on several machines each
+# queue can have workers of its own (README, "Running on several machines").
+# The keys are ours; the values are the broker's queue names, renamed with e.g.
+# CELERY_QUEUE_NAMES="imports=shop-imports,reports=shop-reports". The default queue
+# keeps Celery's own name, so tasks queued before the queues were split still run.
+CELERY_QUEUE_NAMES = {
+    "default": "celery",
+    "notifications": "notifications",
+    "tracking": "tracking",
+    "imports": "imports",
+    "webhooks": "webhooks",
+    "reports": "reports",
+    **env.dict("CELERY_QUEUE_NAMES", default={}),
+}
+CELERY_TASK_DEFAULT_QUEUE = CELERY_QUEUE_NAMES["default"]
+CELERY_TASK_QUEUES = [
+    Queue(name, Exchange(name), routing_key=name)
+    for name in CELERY_QUEUE_NAMES.values()
+]
+# Task name patterns, first match wins; anything else goes to the default queue
+# (stock backorders, unpaid-order cancelling, refund checks). Patterns rather than
+# names for webhooks and reports, so new tasks of that kind find their queue.
+CELERY_TASK_ROUTES = {
+    pattern: {"queue": CELERY_QUEUE_NAMES[queue]}
+    for pattern, queue in (
+        ("*webhook*", "webhooks"),
+        ("*report*", "reports"),
+        ("*analytics*", "reports"),
+        ("*journal*", "reports"),
+        ("*export*", "reports"),
+        ("billing.tasks.cod_missing_check_task", "reports"),
+        ("tracking.tasks.notification*", "notifications"),
+        ("tracking.tasks.parcel_*", "tracking"),
+        ("tracking.tasks.tracking_*", "tracking"),
+        ("tracking.tasks.transit_*", "tracking"),
+        ("orders.tasks.import*", "imports"),
+    )
+}
 CELERY_TIMEZONE = TIME_ZONE
 CELERY_BROKER_CONNECTION_RETRY_ON_STARTUP = True
 CELERY_TASK_ALWAYS_EAGER = env.bool("CELERY_TASK_ALWAYS_EAGER", default=False)
@@ -222,6 +282,11 @@ CELERY_BEAT_SCHEDULE = {
     "webhooks-flush": {
         "task": "tracking.tasks.webhooks_flush",
         "schedule": env.float("WEBHOOKS_FLUSH_SECONDS", default=60.0),
+    },
+    # Announces stock levels that fell to their reorder point (webhook "stock.low").
+    "stock-low-check": {
+        "task": "inventory.tasks.stock_low_check",
+        "schedule": env.float("STOCK_LOW_CHECK_SECONDS", default=300.0),
     },
 }
 

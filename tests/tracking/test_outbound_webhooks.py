@@ -553,3 +553,44 @@ def test_console_forms_need_the_csrf_token(member, subscribe):
         answer = client.post(reverse(f"tracking:{name}", args=[endpoint.pk]))
         assert answer.status_code == 403
     assert WebhookDelivery.objects.count() == 0
+
+
+def test_stock_falling_to_its_reorder_point_is_announced_once_per_fall(
+    receiver, subscribe, place_order, stocked_product, warehouse, committed
+):
+    from inventory.models import StockLevel
+    from inventory.services import stock_low_alerts_record, stock_receive
+    from inventory.tasks import stock_low_check
+
+    subscribe(E.STOCK_LOW)
+    StockLevel.objects.update(reorder_point=5)
+    with committed():
+        place_order(quantity=4, payment_method="cod")
+        assert stock_low_check() == 0  # 6 available, above 5
+        place_order(quantity=2, payment_method="cod")
+        assert stock_low_check() == 1
+        assert stock_low_check() == 0  # still low: told already
+
+    [event] = receiver.events()
+    assert event["type"] == "stock.low"
+    assert event["data"]["stock_level"] | {"units_per_day": "-"} == {
+        "sku": stocked_product.sku,
+        "product": stocked_product.name,
+        "warehouse": warehouse.code,
+        "warehouse_name": warehouse.name,
+        "on_hand": 10,
+        "reserved": 6,
+        "available": 4,
+        "owed_to_backorders": 0,
+        "reorder_point": 5,
+        "units_per_day": "-",
+        "suggested_quantity": event["data"]["stock_level"]["suggested_quantity"],
+    }
+
+    stock_receive(product=stocked_product, warehouse=warehouse, quantity=5, actor="t")
+    assert stock_low_alerts_record() == []  # above again: unmarked
+    assert StockLevel.objects.get().low_since is None
+    with committed():
+        place_order(quantity=5, payment_method="cod")
+        assert len(stock_low_alerts_record()) == 1
+    assert receiver.types() == ["stock.low", "stock.low"]
