@@ -1,7 +1,7 @@
 """Settings for the test suite: DATABASE_URL when set, a SQLite file otherwise."""
 
 from .base import *  # noqa: F403
-from .base import env
+from .base import DATABASES, env
 
 SECRET_KEY = env("SECRET_KEY", default="test-only-insecure-key")
 PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
@@ -19,3 +19,7 @@ STORAGES = {
 SMS_QUIET_HOURS = env("SMS_QUIET_HOURS", default="00:00-00:00")
 # The webhook tests' receiver listens on 127.0.0.1.
 WEBHOOK_ALLOW_PRIVATE_ADDRESSES = True
+# A "replica" alias that is the test database itself, so the replica tests see the
+# rows they write; reports read it only where a test sets REPORTING_DATABASE.
+DATABASES.setdefault("replica", {**DATABASES["default"], "TEST": {"MIRROR": "default"}})
+REPORTING_DATABASE = "default"

@@ -42,7 +42,8 @@ def redis_worker(transactional_db, celery_broker):
         )
     app = celery_broker(REDIS_URL)
     with app.connection_for_write() as conn:
-        conn.default_channel.queue_purge(app.conf.task_default_queue)
+        for queue in app.amqp.queues:  # what an earlier run may have left
+            conn.default_channel.queue_purge(queue)
     ran_in = []
 
     def after_task(**kwargs):
