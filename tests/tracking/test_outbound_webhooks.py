@@ -167,6 +167,32 @@ def test_stock_allocation_and_needs_correction_are_events_too(
     assert receiver.types() == ["order.allocated", "order.needs_correction"]
 
 
+def test_carrier_scans_send_the_exception_and_the_delivery(
+    receiver, subscribe, place_order, ship, committed
+):
+    from tracking.models import TrackingStatus
+    from tracking.services import tracking_event_record
+
+    subscribe(E.ORDER_EXCEPTION, E.ORDER_DELIVERED)
+    order = place_order(payment_method="cod")
+    [parcel] = ship(order)
+    with committed():
+        for status, text in [
+            (TrackingStatus.FAILED_ATTEMPT, "派送未成功"),
+            (TrackingStatus.DELIVERED, "已签收"),
+        ]:
+            tracking_event_record(
+                shipment=parcel, status=status, description=text, actor="carrier:sf"
+            )
+
+    assert receiver.types() == ["order.exception", "order.delivered"]
+    exception, delivered = receiver.events()
+    assert exception["data"]["order"]["shipments"][0]["tracking_status"] == (
+        "failed_attempt"
+    )
+    assert delivered["data"]["order"]["status"] == "delivered"
+
+
 def test_the_signature_holds_for_the_body_sent_and_fails_when_tampered_or_stale(
     receiver, subscribe, place_order, committed
 ):
