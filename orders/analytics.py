@@ -47,7 +47,7 @@ from orders.validation import problem_message
 from tracking.models import ParcelException
 
 S = Order.Status
-ZERO = Decimal("0")
+ZERO = Decimal("0.00")
 CENT = Decimal("0.01")
 # Forecast: seasonal naive, each weekday the mean of that weekday in the last N weeks.
 FORECAST_WEEKS = 4
@@ -380,7 +380,7 @@ STAGE_WAITS_FOR = {
     "validated": _("the payment (cash on delivery goes straight on)"),
     "paid": _("review and stock (backorders)"),
     "allocated": _("picking to start at the pack station"),
-    "picked": _("packing"),
+    "picked": _("the goods to be packed"),
     "packed": _("handing to the carrier"),
     "shipped": _("delivery"),
     "delivered": _("the order to be closed"),

@@ -9,5 +9,5 @@ urlpatterns = [
     path("channels/", views.ChannelsView.as_view(), name="channels"),
     path("process/", views.ProcessView.as_view(), name="process"),
     path("process/<slug:stage>/", views.StageOrdersView.as_view(), name="stage"),
-    path("exceptions/", views.ExceptionsView.as_view(), name="exceptions"),
+    path("exceptions/", views.ExceptionsView.as_view(), name="exception_rates"),
 ]

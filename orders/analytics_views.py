@@ -108,9 +108,8 @@ class PeaksView(AnalyticsView):
     def tables(self, period):
         grid = analytics.sales_by_weekday_hour(period)
         days = analytics.sales_by_day(period)
-        forecast = analytics.order_forecast(
-            today=timezone.localdate(), channel=period.channel
-        )
+        today = timezone.localdate()
+        forecast = analytics.order_forecast(today=today, channel=period.channel)
         weekdays = [str(d) for d in WEEKDAYS]
         orders = [[cell.orders for cell in row] for row in grid]
         revenue = [[cell.revenue for cell in row] for row in grid]
@@ -141,12 +140,18 @@ class PeaksView(AnalyticsView):
             ),
             Table(
                 "days",
-                _("Orders per day, and the next 7 days' forecast (dashed)"),
+                _(
+                    "Orders per day, and the next 7 days' forecast (dashed) when the period reaches today"
+                ),
                 [_("Day"), _("Orders"), _("Revenue (¥)")],
                 [[d.day.isoformat(), d.orders, d.revenue] for d in days],
                 line_chart(
                     [(d.day.strftime("%m-%d"), d.orders) for d in days],
-                    forecast=[(f.day.strftime("%m-%d"), f.orders) for f in forecast],
+                    # The forecast starts tomorrow: drawn on only when the period
+                    # reaches today, so the dashed line follows on from its days.
+                    forecast=[(f.day.strftime("%m-%d"), f.orders) for f in forecast]
+                    if period.date_to >= today
+                    else (),
                     title=_("Orders per day"),
                 ),
             ),
@@ -466,5 +471,5 @@ TABS = (
     ("analytics:products", gettext_lazy("Products")),
     ("analytics:channels", gettext_lazy("Channels")),
     ("analytics:process", gettext_lazy("Process")),
-    ("analytics:exceptions", gettext_lazy("Exceptions")),
+    ("analytics:exception_rates", gettext_lazy("Exceptions")),
 )
