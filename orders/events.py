@@ -2,7 +2,7 @@
 
 from django.contrib.auth.models import AbstractBaseUser
 
-from orders.models import OrderEvent
+from orders.models import Order, OrderEvent
 
 # Who did something: a staff user, or a label such as "system", "customer",
 # "channel:taobao", "carrier:sf".
@@ -29,6 +29,10 @@ def order_event_record(
         data=data or {},
         **actor_fields(actor),
     )
+    # The order changed as far as anyone outside can tell: its updated_at moves
+    # with its timeline, so the sync feed (/api/v1/sync/orders/) brings it again
+    # after a parcel, payment or refund changed and the order row itself did not.
+    Order.objects.filter(pk=order.pk).update(updated_at=event.created_at)
     order_events_announce([event])
     return event
 

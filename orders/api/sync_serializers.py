@@ -72,7 +72,6 @@ class SyncShipmentOut(serializers.Serializer):
     carrier = serializers.CharField(source="carrier.code", default="")
     tracking_number = serializers.CharField()
     status = serializers.CharField()
-    tracking_status = serializers.CharField()
     shipped_at = serializers.DateTimeField(allow_null=True)
     delivered_at = serializers.DateTimeField(allow_null=True)
 

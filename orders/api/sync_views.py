@@ -117,7 +117,6 @@ SYNC_EXAMPLE = {
                     "carrier": "sf",
                     "tracking_number": "SF1234567890123",
                     "status": "shipped",
-                    "tracking_status": "in_transit",
                     "shipped_at": "2026-11-29T15:40:03+08:00",
                     "delivered_at": None,
                 }

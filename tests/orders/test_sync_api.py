@@ -1,6 +1,7 @@
 """The API for the shop's other systems: the order sync feed, stock, products, adjustments."""
 
 from datetime import timedelta
+from decimal import Decimal
 
 import pytest
 from django.utils import timezone, translation
@@ -90,6 +91,19 @@ def test_an_order_changed_later_comes_again_after_the_last_cursor(api, place_ord
         "next_cursor": body["next_cursor"],
         "has_more": False,
     }
+
+
+def test_a_payment_alone_makes_the_order_come_again(api, place_order):
+    order = place_order(payment_method="prepaid")
+    _numbers, cursor = read_feed(api)
+    before = Order.objects.get(pk=order.pk).updated_at
+
+    payment_confirm(order=order, method="wechat", amount=Decimal("1.00"), actor="t")
+
+    assert Order.objects.get(pk=order.pk).payment_status == "unpaid"
+    assert Order.objects.get(pk=order.pk).updated_at > before
+    (again,) = api.get(FEED, {"cursor": cursor}).json()["results"]
+    assert [p["amount"] for p in again["payments"]] == ["1.00"]
 
 
 def test_updated_since_leaves_out_orders_not_changed_since(api):
