@@ -1,9 +1,11 @@
 """The API for the shop's other systems: the order sync feed, stock, products, adjustments."""
 
+import threading
 from datetime import timedelta
 from decimal import Decimal
 
 import pytest
+from django.db import connection
 from django.utils import timezone, translation
 from rest_framework.test import APIClient
 
@@ -327,3 +329,32 @@ def test_a_change_and_a_count_together_are_refused(api, stocked_product):
     assert response.json() == {
         "quantity_change": ["Give either quantity_change or counted, not both."]
     }
+
+
+@pytest.mark.django_db(transaction=True)
+def test_concurrent_retries_of_one_adjustment_move_the_stock_once(
+    clerk, stocked_product, warehouse
+):
+    if connection.vendor != "postgresql":
+        pytest.skip("needs PostgreSQL for truly concurrent writers")
+    _token, raw = staff_token_issue(user=clerk, name="WMS")
+    codes, start = [], threading.Barrier(6)
+
+    def send():
+        client = APIClient()
+        client.credentials(HTTP_AUTHORIZATION=f"Bearer {raw}")
+        start.wait()
+        codes.append(
+            adjust(client, sku=stocked_product.sku, quantity_change=-1).status_code
+        )
+        connection.close()
+
+    threads = [threading.Thread(target=send) for _ in range(6)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+
+    assert sorted(codes) == [200] * 5 + [201]
+    assert StockLevel.objects.get(product=stocked_product).on_hand == 9
+    assert StockMovement.objects.filter(kind="adjusted").count() == 1
