@@ -9,14 +9,14 @@ ROOT = Path(__file__).resolve().parent.parent
 PG_ADMIN_URL = os.environ.get("BENCH_PG_URL", "postgres://postgres@127.0.0.1:5432")
 
 
-def fresh_database(name: str) -> str:
+def fresh_database(name: str, admin_url: str = PG_ADMIN_URL) -> str:
     """Drop and create database ``name``, migrate it, and return its DATABASE_URL."""
     import psycopg
 
-    with psycopg.connect(f"{PG_ADMIN_URL}/postgres", autocommit=True) as conn:
+    with psycopg.connect(f"{admin_url}/postgres", autocommit=True) as conn:
         conn.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
         conn.execute(f'CREATE DATABASE "{name}"')
-    url = f"{PG_ADMIN_URL}/{name}"
+    url = f"{admin_url}/{name}"
     subprocess.run(
         [sys.executable, "manage.py", "migrate", "-v0"],
         cwd=ROOT,

@@ -16,7 +16,6 @@ from dataclasses import dataclass, field
 from decimal import Decimal
 
 from django.db.models import F, Sum
-from django.db.models.functions import TruncDay, TruncMonth
 
 from billing.journal import (
     CARRIER,
@@ -102,12 +101,15 @@ def sales_report_queryset(
     *,
     date_from,
     date_to,
-    by: str = "day",
     channel: str | None = None,
     sku: str | None = None,
     warehouse: str | None = None,
 ):
-    """Return the report's one query: net debit per period and account, ordered by period."""
+    """Return the report's one query: net debit per day and account, ordered by day.
+
+    Grouped by the date itself, not a truncated one: truncating each of a month's
+    half a million lines doubled the query's time; months are folded in Python.
+    """
     lines = JournalLine.objects.filter(
         date__gte=date_from, date__lte=date_to, account__code__in=REPORT_ACCOUNTS
     )
@@ -117,12 +119,10 @@ def sales_report_queryset(
         lines = lines.filter(product__sku=sku)
     if warehouse:
         lines = lines.filter(warehouse__code=warehouse)
-    trunc = TruncMonth if by == "month" else TruncDay
     return (
-        lines.annotate(period=trunc("date"))
-        .values("period", "account__code")
+        lines.values("date", "account__code")
         .annotate(net=Sum(F("debit") - F("credit")))
-        .order_by("period")
+        .order_by("date")
     )
 
 
@@ -143,7 +143,6 @@ def sales_report(
     grouped = sales_report_queryset(
         date_from=date_from,
         date_to=date_to,
-        by=by,
         channel=channel,
         sku=sku,
         warehouse=warehouse,
@@ -151,13 +150,11 @@ def sales_report(
     whole_orders = not (sku or warehouse)
     rows: dict = {}
     for g in grouped:
-        period = g["period"]
-        if hasattr(period, "date"):
-            period = period.date()
+        period = g["date"].replace(day=1) if by == "month" else g["date"]
         row = rows.setdefault(period, ReportRow(period, whole_orders=whole_orders))
         code = g["account__code"]
         net = money(g["net"])  # SQLite sums decimals as floats
-        row.figures[code] = -net if code in CREDIT_SIDE else net
+        row.figures[code] = row.get(code) + (-net if code in CREDIT_SIDE else net)
     return list(rows.values())
 
 
