@@ -4,12 +4,12 @@ Every figure is aggregated in the database (GROUP BY) over the orders placed in 
 period, counted in the shop's time zone (``TIME_ZONE``, Asia/Shanghai): an order placed
 at 23:30 Shanghai time belongs to that Shanghai day and hour, not to the UTC one.
 "Orders" are the orders placed in the period that were not cancelled; "revenue" is
-their totals. Only the process view reads per-order timestamps, and only the medians
-and percentiles of them are worked out in Python (SQLite has no percentile function).
+their totals. The process view alone reads OrderStageTimes, a per-order copy of
+the stage times that a beat task refreshes (orders.analytics_services), because the
+timelines themselves are too long to read per page view at a million orders.
 """
 
 import math
-import statistics
 from collections import defaultdict
 from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
@@ -20,12 +20,9 @@ from django.db.models import (
     Count,
     DecimalField,
     F,
-    IntegerField,
     Min,
-    OuterRef,
     Q,
     QuerySet,
-    Subquery,
     Sum,
     Value,
 )
@@ -41,6 +38,7 @@ from django.utils.translation import gettext_lazy as _
 from fulfillment.models import Shipment
 from fulfillment.return_models import ReturnLine, ReturnRequest
 from inventory.selectors import products_with_available
+from orders.analytics_models import OrderStageTimes
 from orders.models import Order, OrderEvent, OrderLine
 from orders.selectors import shop_day_start
 from orders.validation import problem_message
@@ -279,41 +277,37 @@ def product_report(period: Period, *, top: int = TOP_PRODUCTS) -> ProductReport:
     ]
     by_quantity = sorted(rows, key=lambda r: (-r.quantity, r.sku))[:top]
     by_revenue = sorted(rows, key=lambda r: (-r.revenue, r.sku))[:top]
-    # Slow movers: products on sale with the fewest units sold (none at all first),
-    # the most stock on hand first among equals: that is the money lying still.
-    sold = Subquery(
-        period.lines()
-        .filter(product=OuterRef("pk"))
-        .values("product")
-        .annotate(units=Sum("quantity"))
-        .values("units"),
-        output_field=IntegerField(),
-    )
-    slow = list(
-        products_with_available()
-        .annotate(sold=Coalesce(sold, 0))
-        .filter(available__gt=0)
-        .order_by("sold", "-available", "sku")[:top]
-    )
+    # One read of every product on sale with its available units (a shop has
+    # thousands of products, not millions): the slow movers are those with the
+    # fewest units sold (none at all first), the most stock first among equals,
+    # that is the money lying still.
+    on_sale = {
+        p["pk"]: p
+        for p in products_with_available().values("pk", "sku", "name", "available")
+    }
+    slow = sorted(
+        (p for p in on_sale.values() if p["available"] > 0),
+        key=lambda p: (
+            now.get(p["pk"], {}).get("quantity", 0),
+            -p["available"],
+            p["sku"],
+        ),
+    )[:top]
     slow_rows = [
         ProductSales(
-            product_id=p.pk,
-            sku=p.sku,
-            name=p.name,
-            quantity=p.sold,
-            revenue=now.get(p.pk, {}).get("revenue", ZERO),
-            previous_quantity=before.get(p.pk, {}).get("quantity", 0),
-            previous_revenue=before.get(p.pk, {}).get("revenue", ZERO),
-            available=p.available,
+            product_id=p["pk"],
+            sku=p["sku"],
+            name=p["name"],
+            quantity=now.get(p["pk"], {}).get("quantity", 0),
+            revenue=now.get(p["pk"], {}).get("revenue", ZERO),
+            previous_quantity=before.get(p["pk"], {}).get("quantity", 0),
+            previous_revenue=before.get(p["pk"], {}).get("revenue", ZERO),
+            available=p["available"],
         )
         for p in slow
     ]
-    shown = {r.product_id for r in by_quantity + by_revenue}
-    available = dict(
-        products_with_available().filter(pk__in=shown).values_list("pk", "available")
-    )
     for row in by_quantity + by_revenue:
-        row.available = available.get(row.product_id, 0)
+        row.available = on_sale.get(row.product_id, {}).get("available", 0)
     for row in by_quantity + by_revenue + slow_rows:
         row.cover_days = stock_cover_days(row.available, row.quantity, period.days)
     return ProductReport(by_quantity, by_revenue, slow_rows)
@@ -438,13 +432,15 @@ def stage_targets() -> dict[str, float]:
 
 
 def _with_milestones(orders: QuerySet[Order]):
-    return orders.values("pk", "status").annotate(
-        **{f"at_{key}": expr for key, expr in MILESTONES.items()}
+    return (
+        orders.order_by()
+        .values("pk", "status", "channel_id", "placed_at", "updated_at")
+        .annotate(**{f"at_{key}": expr for key, expr in MILESTONES.items()})
     )
 
 
 def _current_stage(row) -> str:
-    stage = STAGE_OF_STATUS[row["status"]]
+    stage = STAGE_OF_STATUS.get(row["status"], "")
     if row["status"] == S.IN_FULFILLMENT:
         if row["at_packed"]:
             stage = "packed"
@@ -453,10 +449,26 @@ def _current_stage(row) -> str:
     return stage
 
 
-def _percentile(values: list[float], p: int) -> float:
-    """Return the p-th percentile by the nearest-rank method (a value that occurred)."""
-    ordered = sorted(values)
-    return ordered[max(math.ceil(p / 100 * len(ordered)) - 1, 0)]
+def stage_times_read(orders: QuerySet[Order]) -> list[OrderStageTimes]:
+    """Return the orders' stage times worked out from their timelines (unsaved)."""
+    rows = []
+    for row in _with_milestones(orders):
+        stage = _current_stage(row)
+        times = OrderStageTimes(
+            order_id=row["pk"],
+            channel_id=row["channel_id"],
+            status=row["status"],
+            stage=stage,
+            stage_since=(row[f"at_{stage}"] or row["placed_at"]) if stage else None,
+            placed_at=row["placed_at"],
+            order_updated_at=row["updated_at"],
+        )
+        for key in STAGE_KEYS:
+            begun, ended = row[f"at_{key}"], row[f"at_{STAGE_ENDS[key]}"]
+            if begun and ended and ended >= begun:
+                setattr(times, f"{key}_seconds", int((ended - begun).total_seconds()))
+        rows.append(times)
+    return rows
 
 
 @dataclass
@@ -482,8 +494,25 @@ class ProcessReport:
         return next((s for s in self.stages if s.slowest), None)
 
 
-def _hours(delta: timedelta) -> float:
-    return round(delta.total_seconds() / 3600, 1)
+def _nth(histogram: list[tuple[float, int]], n: int) -> float:
+    """Return the n-th smallest value (1-based) of a sorted (value, count) histogram."""
+    seen = 0
+    for value, count in histogram:
+        seen += count
+        if seen >= n:
+            return value
+    raise IndexError(n)
+
+
+def _median(histogram, total) -> float:
+    if total % 2:
+        return _nth(histogram, total // 2 + 1)
+    return round((_nth(histogram, total // 2) + _nth(histogram, total // 2 + 1)) / 2, 1)
+
+
+def _percentile(histogram, total, p: int) -> float:
+    """Return the p-th percentile by the nearest-rank method (a value that occurred)."""
+    return _nth(histogram, max(math.ceil(p / 100 * total), 1))
 
 
 def process_report(period: Period, *, now: datetime | None = None) -> ProcessReport:
@@ -491,43 +520,60 @@ def process_report(period: Period, *, now: datetime | None = None) -> ProcessRep
     placed in the period, and how many orders (of the channel) wait in it now and
     how many of those longer than its target.
 
-    The slowest stage is the one with the highest median; a stage an order skipped
-    (cash on delivery is never "validated, waiting for payment" for long, but is
-    counted with 0 hours) counts as its 0 hours.
+    Read from OrderStageTimes, as of its last refresh. Each stage's times are
+    grouped by tenths of an hour in the database (the page shows hours to one
+    decimal), so the medians come from a histogram, not from every order. A stage
+    an order passed straight through (cash on delivery waits for no payment) counts
+    with 0 hours. The slowest stage is the one with the highest median.
     """
     now = now or timezone.now()
     targets = stage_targets()
-    spent = defaultdict(list)
-    for row in _with_milestones(period.orders()):
-        for key in STAGE_KEYS:
-            begun, ended = row[f"at_{key}"], row[f"at_{STAGE_ENDS[key]}"]
-            if begun and ended and ended >= begun:
-                spent[key].append((ended - begun).total_seconds() / 3600)
-    waiting = Order.objects.order_by().filter(status__in=STAGE_OF_STATUS)
+    placed = OrderStageTimes.objects.filter(
+        placed_at__gte=period.start, placed_at__lt=period.end
+    ).exclude(status=S.CANCELLED)
+    waiting = OrderStageTimes.objects.exclude(stage="")
     if period.channel is not None:
+        placed = placed.filter(channel=period.channel)
         waiting = waiting.filter(channel=period.channel)
-    in_stage = defaultdict(int)
-    over = defaultdict(int)
-    for row in _with_milestones(waiting):
-        stage = _current_stage(row)
-        in_stage[stage] += 1
-        since = row[f"at_{stage}"] or row["at_received"]
-        if now - since > timedelta(hours=targets[stage]):
-            over[stage] += 1
+    counts = waiting.aggregate(
+        **{
+            f"{key}_{what}": Count("pk", filter=condition)
+            for key in STAGE_KEYS
+            for what, condition in (
+                ("now", Q(stage=key)),
+                (
+                    "over",
+                    Q(
+                        stage=key,
+                        stage_since__lt=now - timedelta(hours=targets[key]),
+                    ),
+                ),
+            )
+        }
+    )
     report = ProcessReport()
     for key, label in STAGES:
-        hours = spent[key]
+        seconds = f"{key}_seconds"
+        # Whole tenths of an hour, rounded: (s + 180) // 360.
+        histogram = [
+            (row["tenths"] / 10, row["n"])
+            for row in placed.filter(**{f"{seconds}__isnull": False})
+            .values(tenths=(F(seconds) + 180) / 360)
+            .annotate(n=Count("pk"))
+            .order_by("tenths")
+        ]
+        total = sum(n for _value, n in histogram)
         report.stages.append(
             StageFigures(
                 key=key,
                 label=str(label),
                 waits_for=str(STAGE_WAITS_FOR[key]),
                 target_hours=targets[key],
-                finished=len(hours),
-                median_hours=round(statistics.median(hours), 1) if hours else None,
-                p90_hours=round(_percentile(hours, 90), 1) if hours else None,
-                now=in_stage[key],
-                over_target=over[key],
+                finished=total,
+                median_hours=_median(histogram, total) if total else None,
+                p90_hours=_percentile(histogram, total, 90) if total else None,
+                now=counts[f"{key}_now"],
+                over_target=counts[f"{key}_over"],
             )
         )
     timed = [s for s in report.stages if s.median_hours]
@@ -547,26 +593,23 @@ class StuckOrder:
 def orders_in_stage(
     stage: str, *, channel=None, now: datetime | None = None, limit: int = 200
 ) -> list[StuckOrder]:
-    """Return the orders waiting in a stage now, longest waiting first (at most ``limit``)."""
+    """Return the orders waiting in a stage (as of the last refresh of OrderStageTimes),
+    longest waiting first, at most ``limit``."""
     now = now or timezone.now()
     target = timedelta(hours=stage_targets()[stage])
-    statuses = [s for s, st in STAGE_OF_STATUS.items() if st == stage]
-    if stage in ("picked", "packed"):
-        statuses = [S.IN_FULFILLMENT]
-    waiting = Order.objects.order_by().filter(status__in=statuses)
+    waiting = OrderStageTimes.objects.filter(stage=stage)
     if channel is not None:
         waiting = waiting.filter(channel=channel)
-    stuck = [
-        (row["pk"], row[f"at_{stage}"] or row["at_received"])
-        for row in _with_milestones(waiting)
-        if _current_stage(row) == stage
-    ]
-    stuck.sort(key=lambda pair: pair[1])
-    stuck = stuck[:limit]
-    orders = Order.objects.select_related("channel").in_bulk([pk for pk, _s in stuck])
     return [
-        StuckOrder(orders[pk], since, _hours(now - since), now - since > target)
-        for pk, since in stuck
+        StuckOrder(
+            row.order,
+            row.stage_since,
+            round((now - row.stage_since).total_seconds() / 3600, 1),
+            now - row.stage_since > target,
+        )
+        for row in waiting.select_related("order__channel").order_by(
+            "stage_since", "order_id"
+        )[:limit]
     ]
 
 

@@ -932,4 +932,5 @@ class TaxRule(models.Model):
         return f"{self.name} {self.rate:%}"
 
 
+from orders.analytics_models import OrderStageTimes  # noqa: E402, F401
 from orders.token_models import StaffToken  # noqa: E402, F401

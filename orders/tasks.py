@@ -6,7 +6,7 @@ from celery import shared_task
 from django.db import OperationalError
 from django.utils import timezone
 
-from orders import imports
+from orders import analytics_services, imports
 from orders.models import ImportBatch
 
 # A batch still waiting this long lost its broker message; it is queued again.
@@ -39,3 +39,15 @@ def imports_resume():
     for batch_id in waiting:
         import_batch_run_task.delay(batch_id)
     return len(waiting)
+
+
+@shared_task(
+    autoretry_for=(OperationalError,),
+    retry_backoff=10,
+    retry_backoff_max=300,
+    retry_jitter=True,
+    max_retries=5,
+)
+def analytics_stage_times_refresh_task():
+    """Copy the stage times of the orders changed since the last run (beat, every few minutes)."""
+    return analytics_services.stage_times_catch_up()

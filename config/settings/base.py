@@ -288,6 +288,11 @@ CELERY_BEAT_SCHEDULE = {
         "task": "inventory.tasks.stock_low_check",
         "schedule": env.float("STOCK_LOW_CHECK_SECONDS", default=300.0),
     },
+    # Copies the stage times of changed orders for the analytics process view.
+    "analytics-stage-times": {
+        "task": "orders.tasks.analytics_stage_times_refresh_task",
+        "schedule": env.float("ANALYTICS_REFRESH_SECONDS", default=300.0),
+    },
 }
 
 # Notifications stuck in the outbox for this long are sent again by the
