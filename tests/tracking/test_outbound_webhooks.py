@@ -167,6 +167,45 @@ def test_stock_allocation_and_needs_correction_are_events_too(
     assert receiver.types() == ["order.allocated", "order.needs_correction"]
 
 
+def test_orders_taken_in_bulk_are_announced_like_single_ones(
+    receiver, subscribe, channel, stocked_product, committed
+):
+    from orders.bulk import BulkItem, orders_create_bulk
+    from orders.services import LineInput, OrderInput
+
+    subscribe(E.ORDER_CREATED, E.ORDER_ALLOCATED)
+    items = [
+        BulkItem(
+            data=OrderInput(
+                channel=channel,
+                customer_name="李四",
+                customer_phone=f"1390000000{n}",
+                lines=[LineInput(stocked_product, 1)],
+                payment_method="cod",
+                address={
+                    "province": "广东省",
+                    "city": "深圳市",
+                    "district": "南山区",
+                    "address_detail": "科技园路1号",
+                },
+                external_id=f"BULK-{n}",
+            )
+        )
+        for n in range(3)
+    ]
+    with committed():
+        result = orders_create_bulk(items=items, actor="test")
+
+    numbers = [order.number for order in result.orders]
+    assert sorted(receiver.types()) == ["order.allocated"] * 3 + ["order.created"] * 3
+    assert sorted(
+        e["data"]["order"]["number"]
+        for e in receiver.events()
+        if e["type"] == "order.created"
+    ) == sorted(numbers)
+    assert all(r["valid"] for r in receiver.requests)
+
+
 def test_carrier_scans_send_the_exception_and_the_delivery(
     receiver, subscribe, place_order, ship, committed
 ):
