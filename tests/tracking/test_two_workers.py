@@ -1,0 +1,241 @@
+"""Two real Celery worker processes on Redis: each task runs once, and queues do not wait
+for each other.
+
+As in test_notification_broker.py, each test runs a private ``redis-server`` and
+``celery worker`` processes that read the PostgreSQL test database. The workers' logs
+name every task they receive and finish, so the tests count executions per task id.
+"""
+
+import os
+import re
+import shutil
+import subprocess
+import time
+from collections import Counter
+from pathlib import Path
+
+import pytest
+from django.conf import settings
+from django.db import connection
+
+from fulfillment.services import fulfillment_start, shipment_ship
+from orders.models import OrderEvent
+from tests.factories.fulfillment import CarrierFactory
+from tests.tracking.test_notification_broker import (
+    CELERY,
+    ROOT,
+    AppBackend,
+    PrivateRedis,
+    wait_for,
+)
+from tests.tracking.test_worker_redis import REDIS_URL
+from tracking import tasks
+from tracking.adapters.demo import DemoCarrierHandler
+from tracking.models import Notification
+
+QUEUES = settings.CELERY_QUEUE_NAMES
+FINISHED = re.compile(r"Task ([\w.]+)\[([0-9a-f-]+)\] succeeded")
+RECEIVED = re.compile(r"Task ([\w.]+)\[([0-9a-f-]+)\] received")
+
+pytestmark = [
+    pytest.mark.broker,
+    pytest.mark.skipif(
+        not REDIS_URL,
+        reason="REDIS_URL is not set: the real-broker tests need Redis",
+    ),
+    pytest.mark.skipif(
+        not shutil.which("redis-server"),
+        reason="redis-server is not installed: these tests start a private one",
+    ),
+]
+
+
+class Worker:
+    """A ``celery worker`` process and its log."""
+
+    def __init__(self, name, process, log_path):
+        self.name = name
+        self.process = process
+        self.log_path = log_path
+
+    def log(self) -> str:
+        return Path(self.log_path).read_text(errors="replace")
+
+    def finished(self, task_name) -> list[str]:
+        return [i for n, i in FINISHED.findall(self.log()) if n == task_name]
+
+    def received(self, task_name) -> list[str]:
+        return [i for n, i in RECEIVED.findall(self.log()) if n == task_name]
+
+
+@pytest.fixture
+def private_redis(tmp_path):
+    redis = PrivateRedis(tmp_path)
+    redis.start()
+    yield redis
+    redis.stop()
+
+
+@pytest.fixture
+def workers(transactional_db, private_redis, celery_broker, tmp_path):
+    """Return a function starting a named ``celery worker`` on some queues; waits until ready."""
+    if connection.vendor == "sqlite":
+        pytest.skip(
+            "worker processes cannot reach the in-memory SQLite test database; "
+            "run with DATABASE_URL on PostgreSQL (as .ci/run does)"
+        )
+    app = celery_broker(private_redis.url)
+    db = connection.settings_dict
+    env = {
+        **os.environ,
+        "DJANGO_SETTINGS_MODULE": "config.settings.test",
+        "DATABASE_URL": (
+            f"postgres://{db['USER']}:{db['PASSWORD'] or ''}@"
+            f"{db['HOST'] or '127.0.0.1'}:{db['PORT'] or 5432}/{db['NAME']}"
+        ),
+        "CELERY_BROKER_URL": private_redis.url,
+        "REDIS_URL": "",
+        "CELERY_TASK_ALWAYS_EAGER": "false",
+    }
+    started = []
+
+    def start(name, *, queues=None, extra_env=None):
+        log_path = tmp_path / f"{name}.log"
+        argv = [CELERY, "-A", "config.celery_app", "worker", "--pool", "solo"]
+        argv += ["-n", f"{name}@%h", "-l", "info", "--without-gossip"]
+        argv += ["--without-mingle", "--without-heartbeat"]
+        if queues:
+            argv += ["-Q", ",".join(queues)]
+        with open(log_path, "wb") as log:
+            process = subprocess.Popen(
+                argv,
+                cwd=ROOT,
+                env={**env, **(extra_env or {})},
+                stdout=log,
+                stderr=subprocess.STDOUT,
+            )
+        worker = Worker(name, process, log_path)
+        started.append(worker)
+        wait_for(lambda: " ready." in worker.log(), f"worker {name} to start")
+        return worker
+
+    start.app = app
+    yield start
+    for worker in started:
+        if worker.process.poll() is None:
+            worker.process.terminate()
+            try:
+                worker.process.wait(timeout=15)
+            except subprocess.TimeoutExpired:
+                worker.process.kill()
+                worker.process.wait()
+
+
+@pytest.fixture
+def app_backend(loopback_server, channel):
+    """The shop's app backend, counting every push it receives (see AppBackend)."""
+    AppBackend.attempts = []
+    AppBackend.delivered = {}
+    AppBackend.hold_first = False
+    channel.push_url = loopback_server(AppBackend) + "/push"
+    channel.push_secret = AppBackend.secret
+    channel.save()
+    return AppBackend
+
+
+def test_two_workers_on_redis_run_each_of_210_tasks_exactly_once(
+    workers, app_backend, place_order
+):
+    first, second = workers("first"), workers("second")
+
+    orders = [place_order(payment_method="cod") for _ in range(70)]
+    sent = Notification.objects.filter(order__in=orders)
+    assert sent.count() == 210  # SMS, email and app push for each order
+    wait_for(
+        lambda: set(sent.values_list("status", flat=True)) == {"sent"},
+        "every order confirmation to be sent",
+        seconds=120,
+    )
+
+    # In the database: each message sent once, with one event each.
+    assert set(sent.values_list("attempts", flat=True)) == {1}
+    assert (
+        OrderEvent.objects.filter(
+            order__in=orders, kind=OrderEvent.Kind.NOTIFICATION
+        ).count()
+        == 210
+    )
+    # At the app backend: each push arrived once.
+    pushes = [
+        f"n{pk}" for pk in sent.filter(channel="push").values_list("pk", flat=True)
+    ]
+    assert sorted(app_backend.attempts) == sorted(pushes)
+    # In the workers' logs: 210 tasks, each received and finished by one worker once.
+    name = "tracking.tasks.notification_send"
+    wait_for(
+        lambda: len(first.finished(name)) + len(second.finished(name)) == 210,
+        "the workers to log every finished task",
+    )
+    finished = Counter(first.finished(name) + second.finished(name))
+    received = Counter(first.received(name) + second.received(name))
+    assert len(finished) == 210 and set(finished.values()) == {1}
+    assert received == finished
+    # Both took a share.
+    assert first.finished(name) and second.finished(name)
+
+
+class SlowCarrier(DemoCarrierHandler):
+    """The demo carrier, answering each query after 3 seconds."""
+
+    def do_GET(self):
+        time.sleep(3)
+        super().do_GET()
+
+
+def queued(app, queue) -> int:
+    with app.connection_for_write() as conn:
+        return conn.default_channel.client.llen(queue)
+
+
+def test_a_tracking_queue_full_of_slow_polls_does_not_delay_a_customers_message(
+    workers, loopback_server, place_order, settings
+):
+    carrier_url = loopback_server(SlowCarrier)
+    settings.DEMO_CARRIER_URL = carrier_url
+    polling = workers(
+        "polling",
+        queues=[QUEUES["tracking"]],
+        extra_env={"DEMO_CARRIER_URL": carrier_url, "DEMO_CARRIER_TIME_SCALE": "1"},
+    )
+    sending = workers("sending", queues=[QUEUES["notifications"]])
+    carrier = CarrierFactory(code="demo", name="演示快递")
+    order = place_order(payment_method="cod")
+    (parcel,) = fulfillment_start(order=order, actor="test")
+    parcel = shipment_ship(
+        shipment=parcel, carrier=carrier, tracking_number="DEMO00000001", actor="test"
+    )
+    watch = parcel.watch
+    for _ in range(20):  # a minute of carrier polling for one worker
+        tasks.parcel_check_task.delay(watch.pk)
+    wait_for(lambda: polling.finished("tracking.tasks.parcel_check_task"), "a poll")
+
+    started = time.monotonic()
+    customer_order = place_order(payment_method="cod")
+    messages = Notification.objects.filter(order=customer_order)
+    wait_for(
+        lambda: set(messages.values_list("status", flat=True)) == {"sent"},
+        "the new order's confirmation",
+        seconds=20,
+    )
+    waited = time.monotonic() - started
+
+    assert messages.count() == 2  # SMS and email (no app on this channel)
+    # A worker shared with the polls would first finish the one it is in (3 s) and
+    # then take the queues in turn: measured so, the confirmation waited 9.3 s.
+    assert waited < 2.5, f"the confirmation waited {waited:.1f} s behind the polls"
+    polls_waiting = queued(workers.app, QUEUES["tracking"])
+    assert polls_waiting >= 10, "the polls were not still queued: nothing was shown"
+    assert not sending.finished("tracking.tasks.parcel_check_task")
+    assert polling.finished("tracking.tasks.parcel_check_task")
+    with workers.app.connection_for_write() as conn:  # stop sooner
+        conn.default_channel.queue_purge(QUEUES["tracking"])
