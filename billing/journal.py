@@ -30,6 +30,7 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from billing.journal_models import Account, JournalEntry, JournalLine
+from config.bulk import bulk_insert
 from orders.exceptions import OrderError
 from orders.models import Order
 from orders.pricing import spread
@@ -273,16 +274,19 @@ def sale_postings(order, lines=(), warehouses=None) -> list[Posting]:
 
 
 def _shipped_from(*, order) -> dict[int, int]:
-    """Return {order line id: warehouse id} for the order's lines shipped so far.
+    """Return {order line id: warehouse id} from the order's parcels, planned or shipped.
 
-    A line not shipped yet, or split over two warehouses, is not attributed to any.
+    A line in no parcel, or in parcels of two warehouses, is not attributed to any;
+    a cancelled parcel does not count (a replaced one does: its goods left).
     """
-    from fulfillment.models import ShipmentLine  # books beside fulfillment
+    from fulfillment.models import Shipment, ShipmentLine  # books beside fulfillment
 
     found: dict = {}
-    for line_id, warehouse_id in ShipmentLine.objects.filter(
-        order_line__order=order
-    ).values_list("order_line_id", "shipment__warehouse_id"):
+    for line_id, warehouse_id in (
+        ShipmentLine.objects.filter(order_line__order=order)
+        .exclude(shipment__status=Shipment.Status.CANCELLED)
+        .values_list("order_line_id", "shipment__warehouse_id")
+    ):
         found.setdefault(line_id, set()).add(warehouse_id)
     return {line_id: w.pop() for line_id, w in found.items() if len(w) == 1}
 
@@ -368,40 +372,41 @@ def journal_payments_post_bulk(*, payments) -> int:
     if not todo:
         return 0
     accounts = accounts_ensure()
-    entries = JournalEntry.objects.bulk_create(
+    # Each method's label, translated once rather than once per payment.
+    memos = {
+        method: payment.get_method_display()
+        for method, payment in {p.method: p for _s, p in todo}.items()
+    }
+    entries = [
         JournalEntry(
             date=timezone.localdate(p.confirmed_at),
             kind=K.PAYMENT,
             source=s,
             order_id=p.order_id,
-            memo=p.get_method_display(),
+            memo=memos[p.method],
         )
         for s, p in todo
-    )
-    if entries and entries[0].pk is None:  # backends that do not return ids
-        by_source = dict(
-            JournalEntry.objects.filter(
-                kind=K.PAYMENT, source__in=[s for s, _p in todo]
-            ).values_list("source", "pk")
-        )
-        for entry in entries:
-            entry.pk = by_source[entry.source]
+    ]
+    bulk_insert(JournalEntry, entries, set_ids=True)
     channels = dict(
         Order.objects.filter(pk__in={p.order_id for _s, p in todo}).values_list(
             "pk", "channel_id"
         )
     )
-    JournalLine.objects.bulk_create(
-        JournalLine(
-            entry_id=entry.pk,
-            account=accounts[p.account],
-            debit=p.debit,
-            credit=p.credit,
-            date=entry.date,
-            channel_id=channels.get(payment.order_id),
-        )
-        for entry, (_s, payment) in zip(entries, todo, strict=True)
-        for p in _check(_payment_postings(payment))
+    bulk_insert(
+        JournalLine,
+        (
+            JournalLine(
+                entry_id=entry.pk,
+                account_id=accounts[p.account].pk,
+                debit=p.debit,
+                credit=p.credit,
+                date=entry.date,
+                channel_id=channels.get(payment.order_id),
+            )
+            for entry, (_s, payment) in zip(entries, todo, strict=True)
+            for p in _check(_payment_postings(payment))
+        ),
     )
     return len(entries)
 

@@ -5,14 +5,14 @@ from django.db import migrations, models
 
 
 def lines_take_entry_dimensions(apps, schema_editor):
-    """Give the lines already posted their entry's date and its order's channel."""
+    """Give the lines already posted their entry's date and its order's channel (one UPDATE)."""
     JournalEntry = apps.get_model("billing", "JournalEntry")
     JournalLine = apps.get_model("billing", "JournalLine")
-    for entry in JournalEntry.objects.select_related("order").iterator():
-        JournalLine.objects.filter(entry=entry).update(
-            date=entry.date,
-            channel_id=entry.order.channel_id if entry.order else None,
-        )
+    entry = JournalEntry.objects.filter(pk=models.OuterRef("entry_id"))
+    JournalLine.objects.update(
+        date=models.Subquery(entry.values("date")[:1]),
+        channel_id=models.Subquery(entry.values("order__channel_id")[:1]),
+    )
 
 
 class Migration(migrations.Migration):
