@@ -53,6 +53,7 @@ CHART = {
     "1123": ("应收账款-代收货款 COD receivable (carrier)", Account.Kind.ASSET),
     "1124": ("应收账款-平台 Marketplace receivable", Account.Kind.ASSET),
     "1405": ("库存商品 Inventory", Account.Kind.ASSET),
+    "2202": ("应付账款-快递 Carriers payable", Account.Kind.LIABILITY),
     "2221": ("应交税费-销项税额 Output VAT payable", Account.Kind.LIABILITY),
     "6001": ("主营业务收入 Sales revenue", Account.Kind.INCOME),
     "6051": ("运费收入 Shipping income", Account.Kind.INCOME),
@@ -79,6 +80,7 @@ INVENTORY, VAT, REVENUE, SHIPPING, DISCOUNTS, REFUNDS = (
     "6003",
 )
 COGS, CARRIER, FEES = "6401", "6601", "6602"
+CARRIERS_PAYABLE = "2202"
 
 METHOD_ACCOUNT = {
     "alipay": ALIPAY,
@@ -480,22 +482,30 @@ def journal_settlement_line_post(*, line, date=None):
     )
 
 
-def journal_carrier_charge_post(*, source: str, amount: Decimal, date=None, order=None):
-    """Record what a carrier charged us for shipping (``source`` names the bill or parcel)."""
+def journal_carrier_charge_post(*, shipment, date=None):
+    """Accrue what the carrier will bill for the parcel, from its own rate table.
+
+    Carriers bill monthly, so the charge is owed (2202), not paid, when the parcel
+    leaves. No rate for the destination, or a zero rate, posts nothing.
+    """
+    from fulfillment.carriers import shipment_weight_kg  # fulfillment builds on billing
+    from orders.pricing import carrier_rate
+
+    amount = carrier_rate(
+        carrier_id=shipment.carrier_id,
+        province=shipment.order.province,
+        weight_kg=shipment_weight_kg(shipment),
+    )
+    if not amount:
+        return None
     return journal_post(
         kind=K.CARRIER_CHARGE,
-        source=source,
-        postings=[Posting(CARRIER, debit=amount), Posting(BANK, credit=amount)],
+        source=f"shipment:{shipment.pk}",
+        postings=[
+            Posting(CARRIER, debit=amount),
+            Posting(CARRIERS_PAYABLE, credit=amount),
+        ],
         date=date,
-        order=order,
+        order=shipment.order,
+        memo=_("Parcel %(parcel)s") % {"parcel": shipment.pk},
     )
-
-
-def journal_order_cancel(*, order):
-    """Reverse the order's sale (and costs) when an order already recognised is cancelled."""
-    reversed_ = []
-    for entry in order.journal_entries.filter(
-        kind__in=(K.SALE, K.COGS), reversed_by__isnull=True
-    ):
-        reversed_.append(journal_entry_reverse(entry=entry))
-    return reversed_

@@ -15,7 +15,7 @@ from datetime import timedelta
 from decimal import Decimal
 
 from django.db import transaction
-from django.db.models import Sum
+from django.db.models import F, Sum
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
@@ -111,6 +111,16 @@ def order_weight_kg(order: Order) -> Decimal:
         ),
         Decimal("0"),
     )
+
+
+def shipment_weight_kg(shipment) -> Decimal:
+    """Return the parcel's weight: as weighed at packing, else its goods' weight."""
+    if shipment.weight_kg:
+        return Decimal(shipment.weight_kg)
+    goods = shipment.lines.aggregate(
+        w=Sum(F("quantity") * F("order_line__product__weight_kg"))
+    )["w"]
+    return Decimal(goods or 0)
 
 
 @dataclass

@@ -149,10 +149,15 @@ def shipment_ship(
     from tracking.services import parcel_watch_start  # tracking builds on fulfillment
 
     parcel_watch_start(shipment=shipment)
-    from billing.journal import journal_cogs_post, journal_sale_post  # books beside
+    from billing.journal import (  # books beside
+        journal_carrier_charge_post,
+        journal_cogs_post,
+        journal_sale_post,
+    )
 
     shipped_on = timezone.localdate(shipment.shipped_at)
     journal_cogs_post(shipment=shipment, date=shipped_on)
+    journal_carrier_charge_post(shipment=shipment, date=shipped_on)
     journal_sale_post(order=shipment.order, moment="shipment", date=shipped_on)
     order_event_record(
         order=shipment.order,

@@ -23,7 +23,9 @@ from billing.services import (
 )
 from fulfillment.models import Shipment
 from fulfillment.services import shipment_mark_delivered
+from inventory.models import Product
 from orders.models import Order
+from tests.factories.pricing import ShippingRuleFactory
 
 D = Decimal
 K = JournalEntry.Kind
@@ -302,3 +304,26 @@ def test_a_settlement_books_money_received_and_the_platform_fee(db, staff_user):
             ("6602", D("5.00"), D("0.00")),
         ],
     )
+
+
+def test_a_shipped_parcel_accrues_the_carriers_charge_from_its_rate_table(
+    paid_order, ship, carrier
+):
+    # The carrier's own price: ¥12 the first kg, ¥5 each further kg started.
+    ShippingRuleFactory(carrier=carrier, first_fee=D("12.00"), additional_fee=D("5.00"))
+    Product.objects.filter(order_lines__order=paid_order).update(weight_kg=D("0.8"))
+
+    (parcel,) = ship(paid_order)  # 2 × 0.8 kg = 1.6 kg → 12 + 5
+
+    charge = JournalEntry.objects.get(kind=K.CARRIER_CHARGE, order=paid_order)
+    assert charge.source == f"shipment:{parcel.pk}"
+    assert lines_of(charge) == [
+        ("2202", D("0.00"), D("17.00")),
+        ("6601", D("17.00"), D("0.00")),
+    ]
+
+
+def test_a_carrier_without_a_rate_for_the_parcel_accrues_nothing(paid_order, ship):
+    ship(paid_order)
+
+    assert not JournalEntry.objects.filter(kind=K.CARRIER_CHARGE).exists()
