@@ -2,7 +2,7 @@
 
 import base64
 import binascii
-from datetime import datetime
+from datetime import UTC, datetime
 
 from django.utils.translation import gettext_lazy as _
 from rest_framework import serializers
@@ -27,10 +27,10 @@ def cursor_decode(cursor: str) -> tuple[datetime, int]:
         raw = base64.urlsafe_b64decode(cursor + "=" * (-len(cursor) % 4)).decode()
         at, pk = raw.split("|")
         when = datetime.fromisoformat(at)
-        if when.tzinfo is None:
+        if when.tzinfo is None or not 0 < int(pk) < 2**63:
             raise ValueError(cursor)
-        return when, int(pk)
-    except (binascii.Error, UnicodeDecodeError, ValueError) as exc:
+        return when.astimezone(UTC), int(pk)
+    except (binascii.Error, UnicodeDecodeError, ValueError, OverflowError) as exc:
         raise ValueError(cursor) from exc
 
 

@@ -1,5 +1,6 @@
 """The API for the shop's other systems: the order sync feed, stock, products, adjustments."""
 
+import base64
 import threading
 from datetime import timedelta
 from decimal import Decimal
@@ -151,8 +152,24 @@ def test_an_order_comes_with_its_lines_shipments_and_payments(api, place_order):
     assert synced["shipments"] == []
 
 
-def test_a_cursor_not_given_out_by_the_api_answers_400(api):
-    response = api.get(FEED, {"cursor": "not-a-cursor"})
+@pytest.mark.parametrize(
+    "cursor",
+    [
+        "not-a-cursor",
+        "MjAyNg",  # "2026", no id
+        # a time with no offset, an id too large for the column, a time out of range
+        *(
+            base64.urlsafe_b64encode(raw.encode()).decode()
+            for raw in (
+                "2026-11-29T10:00:00|1",
+                "2026-11-29T10:00:00+00:00|99999999999999999999",
+                "0001-01-01T00:00:00+14:00|1",
+            )
+        ),
+    ],
+)
+def test_a_cursor_not_given_out_by_the_api_answers_400(api, cursor):
+    response = api.get(FEED, {"cursor": cursor})
 
     assert response.status_code == 400
     assert response.json() == {"cursor": ["Not a cursor this API gave out."]}
