@@ -4,13 +4,9 @@ from django.http import Http404
 from django.utils import timezone
 from django.views import View
 
+from orders.exports import csv_streaming_response, xlsx_file_response
 from orders.forms import OrderFilterForm
-from orders.order_exports import (
-    EXPORTS,
-    csv_streaming_response,
-    export_table,
-    xlsx_file_response,
-)
+from orders.order_exports import EXPORTS, export_table
 from orders.selectors import order_list
 from orders.views import ConsoleView
 

@@ -3,30 +3,23 @@ list's filters select, as CSV (UTF-8 with a BOM) or XLSX.
 
 Rows are read and written in chunks, so an export of 100,000 orders never holds them
 all: CSV is streamed to the browser as it is written, XLSX is written row by row
-(openpyxl's write-only mode, inline strings) into a temporary file. Every cell goes
-through ``orders.exports.safe_cell``, so text a spreadsheet would run as a formula
-is shown as text.
+(openpyxl's write-only mode, inline strings) into a temporary file, by the shared
+writers in ``orders.exports``, which pass every cell through ``safe_cell``.
 """
 
-import csv
-import tempfile
 from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass
 
 from django.db.models import QuerySet
-from django.http import FileResponse, StreamingHttpResponse
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from billing.models import Payment
 from fulfillment.models import Shipment
-from orders.exports import safe_cell
 from orders.models import Order
 
 # Orders read per query (with their lines, parcels or payments in one more query).
 CHUNK_SIZE = 1000
-# CSV rows sent to the browser at a time.
-ROWS_PER_WRITE = 500
 
 
 def _when(moment) -> str:
@@ -210,60 +203,4 @@ def export_table(*, kind: str, orders: QuerySet[Order]) -> tuple[list, Iterator[
     chunks = orders.prefetch_related(*export.prefetch).iterator(chunk_size=CHUNK_SIZE)
     return export.header(), (
         row for order in chunks for row in export.rows(order, labels)
-    )
-
-
-class _Echo:
-    """A file that hands back what is written, for csv.writer in a stream."""
-
-    def write(self, value):
-        return value
-
-
-def csv_streaming_response(
-    *, filename: str, header: list, rows: Iterable[list]
-) -> StreamingHttpResponse:
-    """Return a CSV download written while it is sent (UTF-8 with a BOM, so Excel reads Chinese)."""
-    writer = csv.writer(_Echo())
-
-    def chunks():
-        batch = ["\ufeff", writer.writerow([safe_cell(v) for v in header])]
-        for row in rows:
-            batch.append(writer.writerow([safe_cell(v) for v in row]))
-            if len(batch) >= ROWS_PER_WRITE:
-                yield "".join(batch)
-                batch = []
-        yield "".join(batch)
-
-    response = StreamingHttpResponse(chunks(), content_type="text/csv; charset=utf-8")
-    response["Content-Disposition"] = f'attachment; filename="{filename}"'
-    return response
-
-
-def xlsx_file_response(
-    *, filename: str, title: str, header: list, rows: Iterable[list]
-) -> FileResponse:
-    """Return an XLSX download written row by row into a temporary file."""
-    from openpyxl import Workbook
-    from openpyxl.cell.cell import ILLEGAL_CHARACTERS_RE
-
-    def cell(value):
-        value = safe_cell(value)
-        # Control characters are not allowed in the file's XML: dropped, not fatal.
-        return ILLEGAL_CHARACTERS_RE.sub("", value) if isinstance(value, str) else value
-
-    book = Workbook(write_only=True)
-    sheet = book.create_sheet(title[:31])
-    sheet.append([cell(v) for v in header])
-    for row in rows:
-        sheet.append([cell(v) for v in row])
-    # FileResponse closes the file once sent, and the system deletes it then.
-    out = tempfile.TemporaryFile()  # noqa: SIM115
-    book.save(out)
-    out.seek(0)
-    return FileResponse(
-        out,
-        as_attachment=True,
-        filename=filename,
-        content_type="application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
     )
