@@ -140,3 +140,14 @@ def test_the_order_list_offers_the_exports_to_who_may_export(
 
     link = reverse("console:order_export", args=["lines"]) + "?status=shipped&amp;format=xlsx"
     assert (link in page) is shown
+
+
+def test_orders_read_in_chunks_each_come_once(console, place_order, monkeypatch):
+    monkeypatch.setattr("orders.order_exports.CHUNK_SIZE", 2)
+    orders = [place_order() for _ in range(5)]
+
+    response = get(console, "lines")
+
+    assert response.streaming
+    numbers = [row[0] for row in csv_rows(response)[1:]]
+    assert sorted(numbers) == sorted(o.number for o in orders)
