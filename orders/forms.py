@@ -36,6 +36,11 @@ class OrderFilterForm(forms.Form):
         queryset=Channel.objects.order_by("name"),
         empty_label=_("All channels"),
     )
+    payment_status = forms.ChoiceField(
+        label=_("Payment"),
+        required=False,
+        choices=[("", _("Any payment")), *Order.PaymentStatus.choices],
+    )
     date_from = forms.DateField(
         label=_("Placed from"),
         required=False,

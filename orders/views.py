@@ -8,7 +8,7 @@ from django.shortcuts import get_object_or_404, redirect
 from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.views import View
-from django.views.generic import ListView, TemplateView
+from django.views.generic import TemplateView
 
 from billing.forms import CodCollectionForm, PaymentConfirmForm
 from billing.selectors import payments_for_order, refundable_amount, refunds_for_order
@@ -37,6 +37,7 @@ from orders.selectors import (
     order_actions,
     order_for_console,
     order_list,
+    order_page,
     order_problem_messages,
     phone_channel,
     products_for_sale,
@@ -76,20 +77,24 @@ class DashboardView(ConsoleView, TemplateView):
         )
 
 
-class OrderListView(ConsoleView, ListView):
-    template_name = "orders/order_list.html"
-    context_object_name = "orders"
-    paginate_by = 50
+class OrderListView(ConsoleView, TemplateView):
+    """The orders matching the filters, a keyset page at a time (see order_page)."""
 
-    def get_queryset(self):
-        self.filter_form = OrderFilterForm(self.request.GET or None)
-        self.filters = self.filter_form.filters()
-        return order_list(**self.filters)
+    template_name = "orders/order_list.html"
 
     def get_context_data(self, **kwargs):
+        filter_form = OrderFilterForm(self.request.GET or None)
+        filters = filter_form.filters()
+        page = order_page(
+            order_list(**filters),
+            after=self.request.GET.get("after", ""),
+            before=self.request.GET.get("before", ""),
+        )
         return super().get_context_data(
-            filter_form=self.filter_form,
-            waiting_call=self.filters.get("waiting") == "call",
+            filter_form=filter_form,
+            page=page,
+            orders=page.orders,
+            waiting_call=filters.get("waiting") == "call",
             call_after_hours=settings.CORRECTION_CALL_AFTER_HOURS,
             **kwargs,
         )
