@@ -454,6 +454,18 @@ def webhook_endpoint_test(*, endpoint: WebhookEndpoint, actor) -> WebhookDeliver
     return delivery
 
 
+def _replay_row(delivery: WebhookDelivery, *, now) -> WebhookDelivery:
+    return WebhookDelivery(
+        endpoint=delivery.endpoint,
+        event_type=delivery.event_type,
+        event_id=delivery.event_id,
+        payload=delivery.payload,
+        replay_of=delivery,
+        created_at=now,
+        next_attempt_at=now,
+    )
+
+
 @transaction.atomic
 def webhook_delivery_replay(*, delivery: WebhookDelivery) -> WebhookDelivery:
     """Send the event again by hand: a new delivery with the same event id and payload.
@@ -463,21 +475,29 @@ def webhook_delivery_replay(*, delivery: WebhookDelivery) -> WebhookDelivery:
     """
     if not delivery.endpoint.active:
         raise ValidationError(_("Turn the endpoint on before replaying its events."))
-    now = timezone.now()
-    [replay] = _deliveries_queue(
-        [
-            WebhookDelivery(
-                endpoint=delivery.endpoint,
-                event_type=delivery.event_type,
-                event_id=delivery.event_id,
-                payload=delivery.payload,
-                replay_of=delivery,
-                created_at=now,
-                next_attempt_at=now,
-            )
-        ]
-    )
+    [replay] = _deliveries_queue([_replay_row(delivery, now=timezone.now())])
     return replay
+
+
+@transaction.atomic
+def webhook_deliveries_replay_given_up(*, endpoint: WebhookEndpoint) -> int:
+    """Send again every event given up on this endpoint (after a long outage); return how many.
+
+    Each gets a new delivery with its event id, as a single replay does; an event
+    already replayed is not sent a second time by this.
+    """
+    # Locked: two people pressing at once must not send everything twice.
+    endpoint = WebhookEndpoint.objects.select_for_update().get(pk=endpoint.pk)
+    if not endpoint.active:
+        raise ValidationError(_("Turn the endpoint on before replaying its events."))
+    given_up = list(
+        endpoint.deliveries.filter(status=D.GIVEN_UP)
+        .exclude(replays__isnull=False)
+        .order_by("created_at", "pk")
+    )
+    now = timezone.now()
+    _deliveries_queue([_replay_row(delivery, now=now) for delivery in given_up])
+    return len(given_up)
 
 
 # --- Reads --------------------------------------------------------------------
@@ -494,3 +514,11 @@ def webhook_endpoints_overview(endpoints):
         given_up_count=Count("deliveries", filter=Q(deliveries__status=D.GIVEN_UP)),
         last_delivery_at=Max("deliveries__created_at"),
     )
+
+
+def webhook_deliveries_for_endpoint(*, endpoint: WebhookEndpoint, status: str = ""):
+    """Return the endpoint's deliveries, newest first, of one status when given."""
+    deliveries = endpoint.deliveries.order_by("-created_at", "-pk")
+    if status in D.values:
+        deliveries = deliveries.filter(status=status)
+    return deliveries

@@ -97,6 +97,11 @@ console_patterns = [
         name="webhook_endpoint_test",
     ),
     path(
+        "webhooks/<int:pk>/replay-given-up/",
+        webhook_views.EndpointReplayGivenUpView.as_view(),
+        name="webhook_endpoint_replay_given_up",
+    ),
+    path(
         "webhooks/deliveries/<int:pk>/replay/",
         webhook_views.DeliveryReplayView.as_view(),
         name="webhook_delivery_replay",

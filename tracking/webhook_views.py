@@ -6,6 +6,7 @@ from django.core.exceptions import ValidationError
 from django.core.paginator import Paginator
 from django.shortcuts import get_object_or_404, redirect, render
 from django.utils.translation import gettext as _
+from django.utils.translation import ngettext
 from django.views import View
 
 from tracking import outbound_webhooks as services
@@ -89,8 +90,10 @@ class EndpointDetailView(WebhookPermissionMixin, View):
     def page(self, endpoint, form, status=200):
         shown = self.request.session.pop(SECRET_SESSION_KEY, None)
         secret = shown["secret"] if shown and shown["endpoint"] == endpoint.pk else ""
+        only = self.request.GET.get("status", "")
         deliveries = Paginator(
-            endpoint.deliveries.order_by("-created_at", "-pk"), 50
+            services.webhook_deliveries_for_endpoint(endpoint=endpoint, status=only),
+            50,
         ).get_page(self.request.GET.get("page"))
         return render(
             self.request,
@@ -100,6 +103,11 @@ class EndpointDetailView(WebhookPermissionMixin, View):
                 "form": form,
                 "secret": secret,
                 "deliveries": deliveries,
+                "only": only,
+                "statuses": WebhookDelivery.Status.choices,
+                "given_up": endpoint.deliveries.filter(
+                    status=WebhookDelivery.Status.GIVEN_UP, replays__isnull=True
+                ).count(),
                 "page_obj": deliveries,
                 "replayable": {
                     WebhookDelivery.Status.DELIVERED,
@@ -145,3 +153,23 @@ class DeliveryReplayView(WebhookPermissionMixin, View):
                 % {"event": delivery.event_type},
             )
         return redirect("tracking:webhook_endpoint", pk=delivery.endpoint_id)
+
+
+class EndpointReplayGivenUpView(WebhookPermissionMixin, View):
+    def post(self, request, pk):
+        endpoint = get_object_or_404(WebhookEndpoint, pk=pk)
+        try:
+            count = services.webhook_deliveries_replay_given_up(endpoint=endpoint)
+        except ValidationError as exc:
+            messages.error(request, " ".join(exc.messages))
+        else:
+            messages.success(
+                request,
+                ngettext(
+                    "%(count)d given-up event is sent again.",
+                    "%(count)d given-up events are sent again.",
+                    count,
+                )
+                % {"count": count},
+            )
+        return redirect("tracking:webhook_endpoint", pk=endpoint.pk)

@@ -596,6 +596,7 @@ def test_customer_service_cannot_manage_webhooks(client, member, subscribe):
         ("webhook_endpoint", [pk], "post"),
         ("webhook_endpoint_rotate", [pk], "post"),
         ("webhook_endpoint_test", [pk], "post"),
+        ("webhook_endpoint_replay_given_up", [pk], "post"),
         ("webhook_delivery_replay", [delivery.pk], "post"),
     ]:
         answer = getattr(client, method)(reverse(f"tracking:{name}", args=args))
@@ -614,7 +615,11 @@ def test_console_forms_need_the_csrf_token(member, subscribe):
     endpoint = subscribe(E.ORDER_PAID)
     client = Client(enforce_csrf_checks=True)
     client.force_login(member(OWNER))
-    for name in ("webhook_endpoint_rotate", "webhook_endpoint_test"):
+    for name in (
+        "webhook_endpoint_rotate",
+        "webhook_endpoint_test",
+        "webhook_endpoint_replay_given_up",
+    ):
         answer = client.post(reverse(f"tracking:{name}", args=[endpoint.pk]))
         assert answer.status_code == 403
     assert WebhookDelivery.objects.count() == 0
@@ -659,3 +664,32 @@ def test_stock_falling_to_its_reorder_point_is_announced_once_per_fall(
         place_order(quantity=5, payment_method="cod")
         assert len(stock_low_alerts_record()) == 1
     assert receiver.types() == ["stock.low", "stock.low"]
+
+
+def test_every_given_up_event_is_sent_again_once_by_one_press(
+    owner_client, receiver, subscribe, place_order, committed, settings
+):
+    settings.WEBHOOK_RETRY_HOURS = 0  # the first failure is the last
+    endpoint = subscribe(E.ORDER_CREATED)
+    receiver.answers = [(502, 0), (502, 0)]
+    with committed():
+        place_order()
+        place_order()
+    assert set(WebhookDelivery.objects.values_list("status", flat=True)) == {D.GIVEN_UP}
+    page = owner_client.get(
+        reverse("tracking:webhook_endpoint", args=[endpoint.pk]) + "?status=given_up",
+        HTTP_ACCEPT_LANGUAGE="en",
+    ).content.decode()
+    assert "2 events were given up" in page
+
+    replay_all = reverse(
+        "tracking:webhook_endpoint_replay_given_up", args=[endpoint.pk]
+    )
+    with committed():
+        owner_client.post(replay_all)
+        owner_client.post(replay_all)  # a second press finds nothing left
+
+    assert WebhookDelivery.objects.filter(status=D.DELIVERED).count() == 2
+    assert WebhookDelivery.objects.count() == 4
+    assert len(receiver.requests) == 4
+    assert len({r["headers"]["X-Event-Id"] for r in receiver.requests}) == 2
