@@ -35,6 +35,10 @@ from orders.integration_selectors import (
     warehouse_for_code,
 )
 
+LIST_ERRORS = {
+    400: OpenApiResponse(description="A bad filter or limit."),
+    404: OpenApiResponse(description="A cursor this API did not give out."),
+}
 AUTH_ERRORS = {
     401: OpenApiResponse(
         description="No staff key, or a wrong, revoked or expired one."
@@ -186,7 +190,7 @@ class StockLevelListView(StaffAPIView, generics.ListAPIView):
 
     @extend_schema(
         parameters=[StockQuery],
-        responses={200: StockLevelOut(many=True), **AUTH_ERRORS},
+        responses={200: StockLevelOut(many=True), **LIST_ERRORS, **AUTH_ERRORS},
         examples=[
             OpenApiExample(
                 "One SKU in one warehouse",
@@ -220,7 +224,7 @@ class ProductListView(StaffAPIView, generics.ListAPIView):
 
     @extend_schema(
         parameters=[ProductQuery],
-        responses={200: ProductOut(many=True), **AUTH_ERRORS},
+        responses={200: ProductOut(many=True), **LIST_ERRORS, **AUTH_ERRORS},
         summary="Products",
         description="The catalogue by SKU. Needs inventory.view_product.",
     )
