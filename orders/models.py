@@ -330,6 +330,10 @@ class Order(models.Model):
                 name="order_payment_placed",
             ),
             models.Index(fields=["recipient_phone"], name="order_recipient_phone"),
+            # The dashboard's ship-by deadlines of the open statuses, from the index.
+            models.Index(
+                fields=["status", "ship_by", "id"], name="order_status_ship_by"
+            ),
             models.Index(Right("recipient_phone", 4), name="order_recipient_last4"),
             # The sync API pages through changes by (updated_at, id).
             models.Index(fields=["updated_at", "id"], name="order_updated_id"),
@@ -468,7 +472,13 @@ class OrderEvent(models.Model):
         verbose_name_plural = _("order events")
         ordering = ["created_at", "id"]
         indexes = [
-            models.Index(fields=["order", "created_at"], name="order_event_timeline")
+            models.Index(fields=["order", "created_at"], name="order_event_timeline"),
+            # When an order held for correction was held (orders_with_correction_wait).
+            models.Index(
+                fields=["order", "-created_at"],
+                condition=Q(to_status="needs_correction"),
+                name="order_event_held",
+            ),
         ]
 
     def __str__(self):
