@@ -115,10 +115,14 @@ def phone_is_mobile(raw: str) -> bool:
 
 def phone_digits(raw: str) -> str:
     """Return only the digits of the national number, for comparing and last-4 checks."""
+    typed = "".join(ch for ch in raw or "" if ch.isdigit())
+    # Four digits are the end of a number: parsed as one, "0476" would lose its 0.
+    if len(typed) <= 4:
+        return typed
     number = phone_parse(raw)
     if number is not None:
         return str(number.national_number)
-    return "".join(ch for ch in raw or "" if ch.isdigit())
+    return typed
 
 
 def phone_display(raw: str) -> str:

@@ -200,6 +200,12 @@ def test_the_last_four_digits_find_the_customers_phone_when_the_recipient_differ
     assert listed(console.get("/console/orders/", {"q": "4321"})) == [wanted.number]
 
 
+def test_the_last_four_digits_may_begin_with_a_zero(console):
+    wanted = OrderFactory(recipient_phone="+8613538100476")
+    OrderFactory(recipient_phone="+8613538101476")
+    assert listed(console.get("/console/orders/", {"q": "0476"})) == [wanted.number]
+
+
 def test_the_search_finds_an_external_id_by_part(console):
     wanted = OrderFactory(
         external_id="JD-20261128-7788", channel=ChannelFactory(code="jd")

@@ -31,6 +31,11 @@ def test_a_mobile_number_written_any_way_normalises_to_e164(raw):
     assert phone_is_mobile(raw)
 
 
+def test_the_last_four_digits_keep_a_leading_zero():
+    assert phone_digits("0476") == "0476"
+    assert phone_digits("+8613538100476").endswith(phone_digits("0476"))
+
+
 def test_an_invalid_number_is_kept_as_given_trimmed():
     assert phone_normalise(" 12345 ") == "12345"
     assert phone_normalise("") == ""
