@@ -392,6 +392,8 @@ def order_page(
     """
     backwards = _cursor_parse(before) if before else None
     forwards = None if backwards else _cursor_parse(after)
+    # The list shows neither; the price explanation can be long.
+    orders = orders.defer("price_explanation", "problems")
     if backwards:
         placed_at, pk = backwards
         rows = list(
