@@ -663,14 +663,26 @@ def exception_report(period: Period) -> ExceptionReport:
         row["channel__name"]: row["n"]
         for row in placed.values("channel__name").annotate(n=Count("id"))
     }
+    # Holds and shortages are rare: one read of those events, the shortage events
+    # listing the SKUs each order was short of.
     held = defaultdict(set)
     reasons = defaultdict(set)
+    short = defaultdict(set)
     for event in OrderEvent.objects.filter(
-        order__in=placed, kind=OrderEvent.Kind.STATUS, to_status=S.NEEDS_CORRECTION
-    ).values("order_id", "order__channel__name", "data"):
+        order__in=placed,
+        kind=OrderEvent.Kind.STATUS,
+        to_status__in=[S.NEEDS_CORRECTION, S.BACKORDERED],
+    ).values("order_id", "order__channel__name", "order__status", "to_status", "data"):
+        data = event["data"] or {}
+        if event["to_status"] == S.BACKORDERED:
+            if event["order__status"] == S.CANCELLED:
+                continue  # the rate counts the orders not cancelled
+            for item in data.get("shortages", []):
+                short[item["sku"]].add(event["order_id"])
+            continue
         channel = event["order__channel__name"]
         held[channel].add(event["order_id"])
-        for problem in (event["data"] or {}).get("problems", []):
+        for problem in data.get("problems", []):
             reasons[(channel, problem_message(problem))].add(event["order_id"])
     corrections = [
         Rate((channel,), total, len(held[channel]))
@@ -681,23 +693,22 @@ def exception_report(period: Period) -> ExceptionReport:
         for key, ids in sorted(reasons.items(), key=lambda kv: (kv[0][0], -len(kv[1])))
     ]
 
-    with_sku = {
-        row["lines__sku"]: row
-        for row in placed.values("lines__sku").annotate(
-            n=Count("id", distinct=True), name=Min("lines__name")
+    # Per SKU of the (not cancelled) orders: units sold and orders with it.
+    sold = {
+        row["sku"]: row
+        for row in period.lines()
+        .values("sku")
+        .annotate(
+            units=Sum("quantity"),
+            orders=Count("order_id", distinct=True),
+            name=Min("name"),
         )
     }
-    short = defaultdict(set)
-    for event in OrderEvent.objects.filter(
-        order__in=placed, to_status=S.BACKORDERED
-    ).values("order_id", "data"):
-        for item in (event["data"] or {}).get("shortages", []):
-            short[item["sku"]].add(event["order_id"])
     backorders = sorted(
         (
-            Rate((sku, with_sku[sku]["name"]), with_sku[sku]["n"], len(ids))
+            Rate((sku, sold[sku]["name"]), sold[sku]["orders"], len(ids))
             for sku, ids in short.items()
-            if sku in with_sku
+            if sku in sold
         ),
         key=lambda r: (-r.rate, r.key),
     )
@@ -736,12 +747,6 @@ def exception_report(period: Period) -> ExceptionReport:
         for key, row in sorted(shipped.items(), key=lambda kv: [str(k) for k in kv[0]])
     ]
 
-    sold = {
-        row["sku"]: row
-        for row in period.lines()
-        .values("sku")
-        .annotate(units=Sum("quantity"), name=Min("name"))
-    }
     returned = list(
         ReturnLine.objects.order_by()
         .filter(order_line__order__in=orders)
