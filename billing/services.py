@@ -134,14 +134,9 @@ def payments_record_marketplace(
         for reference, (order, amount) in wanted.items()
         if reference not in known
     ]
-    bulk_insert(Payment, payments)
-    if payments:
-        journal_payments_post_bulk(
-            payments=Payment.objects.filter(
-                method=Payment.Method.MARKETPLACE,
-                provider_reference__in=[p.provider_reference for p in payments],
-            )
-        )
+    # With their ids set, the payments go to the journal as they are, not read back.
+    bulk_insert(Payment, payments, set_ids=True)
+    journal_payments_post_bulk(payments=payments)
     bulk_insert(
         OrderEvent,
         [
