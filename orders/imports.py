@@ -9,9 +9,11 @@ on its timeline. Every row not taken is kept with its row number and why; the go
 rows land. Importing the same file again finds every order unchanged.
 """
 
+import gc
 import hashlib
 import logging
 from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from dataclasses import fields as dataclass_fields
 from decimal import Decimal
@@ -303,6 +305,25 @@ def _rejection(batch, row, error: RowError | None = None, **fields) -> ImportRej
     return ImportRejection(batch=batch, row=row, **fields)
 
 
+@contextmanager
+def _collector_paused():
+    """Pause Python's cycle collector while a chunk is taken.
+
+    A chunk makes a few hundred thousand objects (records, orders, lines, events…)
+    that all live until it is written. The collector, woken every 700 new objects,
+    would walk them again and again: a quarter of an import's CPU time. They are
+    freed by reference counting when the chunk is done; the few cycles among them
+    are collected on the collector's next run after it resumes.
+    """
+    was_enabled = gc.isenabled()
+    gc.disable()
+    try:
+        yield
+    finally:
+        if was_enabled:
+            gc.enable()
+
+
 def _record_fingerprint(record: MarketplaceOrder) -> str:
     """Digest of what the platform said, without where in the file it stood."""
     parts = [str(getattr(record, name)) for name in _FINGERPRINT_FIELDS]
@@ -344,6 +365,10 @@ class _Importer:
 
     def take(self, chunk: _Chunk) -> ChunkCounts:
         """Create the chunk's new orders, compare the known ones; return what happened."""
+        with _collector_paused():
+            return self._take(chunk)
+
+    def _take(self, chunk: _Chunk) -> ChunkCounts:
         counts = ChunkCounts(rows_done=chunk.rows_done)
         rejections = chunk.rejections
         existing = self._existing(chunk.records)
