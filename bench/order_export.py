@@ -5,7 +5,8 @@
 Seeds orders with one line and one payment each (COPY, in chunks), then downloads
 each export through the console view (the test client, signed in as the owner) in
 a fresh process, reading the streamed answer, and prints rows, seconds, rows/s and
-the process's peak memory against its peak after an empty export.
+the process's peak memory against its peak after an empty export. Then reads the
+whole order sync feed (/api/v1/sync/orders/) with a staff key, 500 orders a page.
 """
 
 import argparse
@@ -122,6 +123,38 @@ def measure(kind: str, fmt: str) -> dict:
     }
 
 
+def measure_sync(limit: int = 500) -> dict:
+    """Read the whole order sync feed with a staff key, page by page; return pages and seconds."""
+    from django.contrib.auth import get_user_model
+    from django.test import Client
+
+    from orders.staff_tokens import staff_token_issue
+
+    _token, key = staff_token_issue(
+        user=get_user_model().objects.get(username="bench-owner"), name="bench"
+    )
+    client = Client(HTTP_HOST="localhost", HTTP_AUTHORIZATION=f"Bearer {key}")
+    client.get("/api/v1/sync/orders/", {"limit": 1})  # warm up
+    before = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
+    started, query, pages, orders, slowest = time.perf_counter(), {}, 0, 0, 0.0
+    while True:
+        page_started = time.perf_counter()
+        body = client.get("/api/v1/sync/orders/", {**query, "limit": limit}).json()
+        slowest = max(slowest, time.perf_counter() - page_started)
+        pages, orders = pages + 1, orders + len(body["results"])
+        query = {"cursor": body["next_cursor"]}
+        if not body["has_more"]:
+            break
+    return {
+        "pages": pages,
+        "orders": orders,
+        "seconds": round(time.perf_counter() - started, 1),
+        "slowest_page_ms": round(slowest * 1000),
+        "warm_peak_mb": round(before / 1024, 1),
+        "peak_mb": round(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024, 1),
+    }
+
+
 def main():
     parser = argparse.ArgumentParser()
     parser.add_argument("--orders", type=int, default=100000)
@@ -129,7 +162,10 @@ def main():
     args = parser.parse_args()
     if args.measure:
         django_setup(f"{PG_ADMIN_URL}/{DATABASE}")
-        print(json.dumps(measure(*args.measure)))
+        if args.measure[0] == "sync":
+            print(json.dumps(measure_sync(int(args.measure[1]))))
+        else:
+            print(json.dumps(measure(*args.measure)))
         return
     url = fresh_database(DATABASE)
     django_setup(url)
@@ -140,6 +176,10 @@ def main():
 
     started = time.perf_counter()
     seed(args.orders)
+    from django.db import connection
+
+    with connection.cursor() as cursor:  # as autovacuum would soon after a load
+        cursor.execute("ANALYZE")
     owner = get_user_model().objects.create_user("bench-owner")
     owner.groups.add(Group.objects.get(name=OWNER))
     print(f"seeded {args.orders} orders in {time.perf_counter() - started:.0f} s")
@@ -160,6 +200,20 @@ def main():
             "export)"
             + (f", {result['rows']} rows" if result["rows"] is not None else "")
         )
+    done = subprocess.run(
+        [sys.executable, __file__, "--measure", "sync", "500"],
+        env={**os.environ, "DATABASE_URL": url, "SYNC_SETTLE_SECONDS": "0"},
+        check=True,
+        capture_output=True,
+        text=True,
+    )
+    result = json.loads(done.stdout.strip().splitlines()[-1])
+    print(
+        f"sync feed, 500 orders a page: {result['orders']} orders in {result['pages']} "
+        f"pages, {result['seconds']} s ({result['orders'] / result['seconds']:,.0f} "
+        f"orders/s), slowest page {result['slowest_page_ms']} ms, peak memory "
+        f"{result['peak_mb']} MB ({result['warm_peak_mb']} MB after one order)"
+    )
 
 
 if __name__ == "__main__":

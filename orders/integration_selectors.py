@@ -33,7 +33,11 @@ def orders_changed(
         orders = orders.filter(updated_at__gte=updated_since)
     if after is not None:
         at, pk = after
-        orders = orders.filter(Q(updated_at__gt=at) | Q(updated_at=at, pk__gt=pk))
+        # "at or later" first: an index range PostgreSQL starts from, instead of
+        # reading the index from its beginning to find the OR's rows.
+        orders = orders.filter(updated_at__gte=at).filter(
+            Q(updated_at__gt=at) | Q(pk__gt=pk)
+        )
     return list(
         orders.select_related("channel", "customer")
         .prefetch_related("lines", "shipments__carrier", "payments")
