@@ -313,7 +313,8 @@ def order_list(
         Order.objects.select_related("channel", "customer"), now=now
     )
     if waiting == "call":
-        orders = orders.filter(call_due=True)
+        # call_due is computed per row; the status lets the index find the rows.
+        orders = orders.filter(status=S.NEEDS_CORRECTION, call_due=True)
     if status:
         orders = orders.filter(status=status)
     if channel is not None:
