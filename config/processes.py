@@ -33,3 +33,11 @@ def pool_map(
         processes=workers, initializer=start, initargs=start_args
     ) as pool:
         yield from pool.imap_unordered(function, items)
+
+
+def pool_worker_index() -> int:
+    """Return this process's place in its pool (0 … workers − 1); 0 outside a pool.
+
+    A process that replaces one that died takes its place.
+    """
+    return getattr(billiard.current_process(), "index", None) or 0

@@ -86,13 +86,13 @@ def _customers(items: list[BulkItem]) -> dict[str, Customer]:
     return known
 
 
-def _allot_numbers(orders: list[Order]):
+def _allot_numbers(orders: list[Order], lane: tuple[int, int] = (0, 1)):
     """Give each order a number no other order has, in the database or in this batch."""
     pending = orders
     taken: set[str] = set()
     while pending:
         for order in pending:
-            order.number = new_order_number(order.placed_at)
+            order.number = new_order_number(order.placed_at, lane=lane)
         wanted = {o.number for o in pending}
         taken |= set(
             Order.objects.filter(number__in=wanted).values_list("number", flat=True)
@@ -113,10 +113,10 @@ def _number(order: Order) -> str:
     return order.number
 
 
-def _insert_with_unique_numbers(orders: list[Order]):
+def _insert_with_unique_numbers(orders: list[Order], lane: tuple[int, int]):
     """Insert the orders; draw new numbers when a concurrent writer took one meanwhile."""
     for attempt in range(NUMBER_ATTEMPTS):
-        _allot_numbers(orders)
+        _allot_numbers(orders, lane=lane)
         try:
             with transaction.atomic():
                 # Rows in number order: concurrent writers wait for each other
@@ -141,12 +141,14 @@ def orders_create_bulk(
     actor: Actor,
     import_batch=None,
     notify_received: bool = False,
+    number_lane: tuple[int, int] = (0, 1),
 ) -> BulkResult:
     """Create, validate and reserve stock for many orders; return them and the refused ones.
 
     ``import_batch``: the marketplace import creating them, kept on each order.
     ``notify_received``: tell each customer the order was received, as a single order
     does (a marketplace tells its buyers itself).
+    ``number_lane``: where this process draws order numbers (see ``new_order_number``).
     """
     customers = _customers(items)
     rules = rules_current()  # one snapshot of the pricing rules for the batch
@@ -172,7 +174,7 @@ def orders_create_bulk(
     for order, _lines in built:
         order.customer = order.customer  # takes the new pk; keeps the cached row
     orders = [order for order, _lines in built]
-    _insert_with_unique_numbers(orders)
+    _insert_with_unique_numbers(orders, number_lane)
     for order, lines in built:
         for line in lines:
             line.order = order

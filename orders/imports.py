@@ -26,7 +26,7 @@ from django.utils.translation import gettext_lazy as _
 from billing.models import Payment
 from billing.services import payment_confirm, payments_record_marketplace
 from config.bulk import bulk_insert
-from config.processes import pool_map
+from config.processes import pool_map, pool_worker_index
 from inventory.models import Product
 from orders.adapters.marketplace_files import MarketplaceFileError, row_estimate
 from orders.adapters.marketplaces import (
@@ -232,17 +232,20 @@ def import_chunks_take(*, batch: ImportBatch, chunks) -> Iterator[ChunkCounts]:
         chunks,
         workers=workers,
         start=_worker_start,
-        start_args=(batch.pk,),
+        start_args=(batch.pk, workers),
     )
 
 
 _worker_importer = None  # in a worker process: the importer of the batch it serves
 
 
-def _worker_start(batch_id: int):
+def _worker_start(batch_id: int, workers: int):
     global _worker_importer
     batch = ImportBatch.objects.select_related("channel", "created_by").get(pk=batch_id)
-    _worker_importer = _Importer(batch)
+    # Order numbers are random within a day: two chunks drawing the same one would
+    # wait for each other on the unique index (almost every pair of 2,000 orders).
+    lane = (pool_worker_index() % workers, workers)
+    _worker_importer = _Importer(batch, number_lane=lane)
 
 
 def _worker_take(chunk: _Chunk) -> ChunkCounts:
@@ -349,8 +352,9 @@ _FINGERPRINT_FIELDS = [
 class _Importer:
     """Takes chunks of one batch: knows the channel's products and who is acting."""
 
-    def __init__(self, batch: ImportBatch):
+    def __init__(self, batch: ImportBatch, number_lane: tuple[int, int] = (0, 1)):
         self.batch = batch
+        self.number_lane = number_lane
         self.channel = batch.channel
         self.actor = batch.created_by or f"channel:{self.channel.code}"
         products = list(Product.objects.all())
@@ -410,7 +414,10 @@ class _Importer:
         if not items:
             return 0
         result = orders_create_bulk(
-            items=items, actor=self.actor, import_batch=self.batch
+            items=items,
+            actor=self.actor,
+            import_batch=self.batch,
+            number_lane=self.number_lane,
         )
         for index, reason in result.errors.items():
             rejections.extend(

@@ -100,9 +100,16 @@ def customer_match_or_create(*, name: str, phone: str, email: str = "") -> Custo
     return Customer.objects.create(name=name, phone="", email=email)
 
 
-def new_order_number(placed_at) -> str:
+def new_order_number(placed_at, lane: tuple[int, int] = (0, 1)) -> str:
+    """Return a random order number: the day it was placed, then six digits.
+
+    ``lane`` (index, lanes): draw only six digits that leave ``index`` divided by
+    ``lanes``. Processes inserting many orders in parallel each draw in their own
+    lane, so none waits on the unique index for a number another one has drawn.
+    """
+    index, lanes = lane
     local = timezone.localtime(placed_at)
-    return f"{local:%y%m%d}{secrets.randbelow(10**6):06d}"
+    return f"{local:%y%m%d}{secrets.randbelow(10**6 // lanes) * lanes + index:06d}"
 
 
 def _merged_lines(lines: list[LineInput]) -> list[LineInput]:

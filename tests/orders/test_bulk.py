@@ -1,3 +1,4 @@
+from datetime import UTC, datetime
 from decimal import Decimal
 
 import pytest
@@ -85,12 +86,22 @@ def test_orders_that_draw_the_same_number_get_different_ones(monkeypatch, channe
     from orders import bulk
 
     draws = iter(["260101000001", "260101000001", "260101000002", "260101000003"])
-    monkeypatch.setattr(bulk, "new_order_number", lambda placed_at: next(draws))
+    monkeypatch.setattr(bulk, "new_order_number", lambda placed_at, lane: next(draws))
     orders = [Order(channel=channel), Order(channel=channel), Order(channel=channel)]
 
     bulk._allot_numbers(orders)
 
     assert len({order.number for order in orders}) == 3
+
+
+def test_numbers_drawn_in_a_lane_end_in_that_lane():
+    from orders.services import new_order_number
+
+    placed_at = datetime(2026, 11, 11, 12, tzinfo=UTC)
+    numbers = [new_order_number(placed_at, lane=(1, 3)) for _ in range(200)]
+
+    assert {n[:6] for n in numbers} == {"261111"}
+    assert all(len(n) == 12 and int(n[6:]) % 3 == 1 for n in numbers)
 
 
 def test_a_number_taken_by_a_concurrent_writer_is_drawn_again(
@@ -102,7 +113,7 @@ def test_a_number_taken_by_a_concurrent_writer_is_drawn_again(
     OrderFactory(channel=channel, number="260101000001")
     # The first draw clashes with a row another writer inserted after our check.
     draws = iter(["260101000001", "260101000002"])
-    monkeypatch.setattr(bulk, "new_order_number", lambda placed_at: next(draws))
+    monkeypatch.setattr(bulk, "new_order_number", lambda placed_at, lane: next(draws))
     monkeypatch.setattr(bulk, "_allot_numbers", _draw_without_checking(bulk))
     data = OrderInput(
         channel=channel,
@@ -125,9 +136,9 @@ def test_a_number_taken_by_a_concurrent_writer_is_drawn_again(
 
 
 def _draw_without_checking(bulk):
-    def draw(orders):
+    def draw(orders, lane):
         for order in orders:
-            order.number = bulk.new_order_number(order.placed_at)
+            order.number = bulk.new_order_number(order.placed_at, lane=lane)
 
     return draw
 
