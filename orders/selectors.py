@@ -260,6 +260,10 @@ def orders_waiting_for_call(*, now: datetime | None = None) -> QuerySet[Order]:
     )
 
 
+# Up to this many customers a search names by id (see _search_filter).
+SEARCH_CUSTOMERS_LISTED = 1000
+
+
 def _search_filter(q: str) -> Q:
     """Return the condition matching q as order number, external id, name or phone.
 
@@ -287,7 +291,15 @@ def _search_filter(q: str) -> Q:
         phone = phone_normalise(q)
         condition |= Q(recipient_phone=phone)
         customers |= Q(phone=phone)
-    found = list(Customer.objects.filter(customers).values_list("id", flat=True))
+    found = list(
+        Customer.objects.filter(customers).values_list("id", flat=True)[
+            : SEARCH_CUSTOMERS_LISTED + 1
+        ]
+    )
+    if len(found) > SEARCH_CUSTOMERS_LISTED:
+        # A common name (a surname alone): many orders match too, and reading the
+        # newest orders until a page is full is quicker than a list of ids.
+        return condition | Q(customer__in=Customer.objects.filter(customers))
     return condition | Q(customer_id__in=found) if found else condition
 
 

@@ -272,3 +272,18 @@ def test_a_big_shops_dashboard_estimates_the_settled_statuses_and_counts_the_res
     assert (rows[S.SHIPPED].count, rows[S.SHIPPED].estimated) == (1, False)
     assert response.context["summary"].today == 10
     assert "≈ 6" in response.content.decode()
+
+
+def test_a_name_that_many_customers_share_still_finds_their_orders(
+    console, monkeypatch
+):
+    from orders import selectors
+
+    monkeypatch.setattr(selectors, "SEARCH_CUSTOMERS_LISTED", 1)
+    wanted = [
+        OrderFactory(customer=CustomerFactory(name=name), recipient_name="李娜")
+        for name in ("王芳", "王伟")
+    ]
+    OrderFactory(customer=CustomerFactory(name="张伟"), recipient_name="张伟")
+    found = listed(console.get("/console/orders/", {"q": "王"}))
+    assert sorted(found) == sorted(order.number for order in wanted)
