@@ -182,6 +182,11 @@ def main():
         ),
         (
             "list",
+            "search: a surname (1)",
+            lambda: ("/console/orders/", {"q": pick(names)()[:1]}),
+        ),
+        (
+            "list",
             "search: part of number (6)",
             lambda: ("/console/orders/", {"q": pick(sample)()["number"][-6:]}),
         ),
