@@ -141,3 +141,23 @@ def test_a_console_page_that_is_not_a_report_never_reads_the_replica(
 
     assert page.status_code == 200
     assert sql(on_replica) == []
+
+
+@pytest.mark.parametrize(
+    "page", ["peaks", "products", "channels", "process", "exception_rates"]
+)
+def test_the_analytics_pages_read_the_orders_from_the_replica(
+    client, member, replica, place_order, page
+):
+    place_order()
+    client.force_login(member(FINANCE))
+
+    with (
+        CaptureQueriesContext(connections["default"]) as primary,
+        CaptureQueriesContext(replica) as on_replica,
+    ):
+        response = client.get(reverse(f"analytics:{page}"))
+
+    assert response.status_code == 200
+    assert any("orders_order" in s for s in sql(on_replica))
+    assert not [s for s in sql(primary) if "orders_order" in s]
