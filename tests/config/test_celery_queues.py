@@ -40,6 +40,7 @@ def test_every_task_of_ours_is_routed_to_a_declared_queue(our_tasks):
         ("tracking.tasks.webhook_deliver", "webhooks"),
         ("tracking.tasks.webhooks_flush", "webhooks"),
         ("billing.tasks.cod_missing_check_task", "reports"),
+        ("orders.tasks.analytics_stage_times_refresh_task", "reports"),
         ("inventory.tasks.backorders_fill", "default"),
         ("billing.tasks.unpaid_orders_cancel_task", "default"),
         ("billing.tasks.provider_refund_check_task", "default"),
