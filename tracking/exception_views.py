@@ -176,6 +176,9 @@ class ExceptionClaimView(ExceptionActionView):
 
 
 class ExceptionRefundView(ExceptionActionView):
+    # Handling the parcel is not enough: a refund is money, asked for by the
+    # roles that may ask for refunds anywhere else (not the warehouse).
+    permission_required = ("tracking.handle_parcelexception", "billing.add_refund")
     form_class, prefix = RefundForm, "refund"
 
     def perform(self, exception, data):

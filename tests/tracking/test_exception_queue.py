@@ -248,6 +248,19 @@ def test_customer_service_cannot_reship_but_the_warehouse_can(staff, lost):
     assert Shipment.objects.filter(status=Shipment.Status.PICKING).count() == 1
 
 
+def test_the_warehouse_cannot_refund_a_lost_parcel_nor_see_the_refund_form(staff, lost):
+    url = reverse("tracking:exception_refund", args=[lost.pk])
+    data = {"refund-amount": "50.00", "refund-reason": "丢件"}
+    warehouse = staff(WAREHOUSE)
+
+    assert warehouse.post(url, data).status_code == 403
+    page = warehouse.get(reverse("tracking:exception_detail", args=[lost.pk]))
+    assert url not in page.content.decode()
+    assert not Refund.objects.exists()
+    assert staff(CUSTOMER_SERVICE).post(url, data).status_code == 302
+    assert Refund.objects.count() == 1
+
+
 def test_finance_settles_a_claim_from_the_page(staff, lost):
     claim = carrier_claim_file(
         exception=lost, amount=Decimal("60"), evidence="照片", actor="test"
