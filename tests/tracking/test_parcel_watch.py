@@ -191,6 +191,20 @@ def test_a_push_with_a_bad_signature_changes_nothing(
     assert not TrackingEvent.objects.exists()
 
 
+def test_a_replayed_kuaidi100_push_stores_its_scans_once(
+    client, kuaidi100_parcel, settings
+):
+    """Kuaidi100 signs no timestamp; a replay is harmless because scans are kept once."""
+    settings.KUAIDI100_SALT = PUSH_SALT
+    param = push_param(kuaidi100_parcel.tracking_number)
+
+    first = kuaidi100_push(client, param)
+    again = kuaidi100_push(client, param)
+
+    assert first.json() == again.json() == kuaidi100.PUSH_REPLY
+    assert TrackingEvent.objects.filter(shipment=kuaidi100_parcel).count() == 1
+
+
 def test_an_abort_push_goes_back_to_polling_and_subscribes_later(
     client, kuaidi100_parcel, settings
 ):
