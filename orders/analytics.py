@@ -6,7 +6,9 @@ at 23:30 Shanghai time belongs to that Shanghai day and hour, not to the UTC one
 "Orders" are the orders placed in the period that were not cancelled; "revenue" is
 their totals. The process view alone reads OrderStageTimes, a per-order copy of
 the stage times that a beat task refreshes (orders.analytics_services), because the
-timelines themselves are too long to read per page view at a million orders.
+timelines themselves are too long to read per page view at a million orders, and
+the products and exceptions pages read DailyFigures, each shop day's counts per
+channel, refreshed with it (``day_counts_read`` counts them from the orders).
 """
 
 import math
@@ -38,7 +40,7 @@ from django.utils.translation import gettext_lazy as _
 from fulfillment.models import Shipment
 from fulfillment.return_models import ReturnLine, ReturnRequest
 from inventory.selectors import products_with_available
-from orders.analytics_models import OrderStageTimes
+from orders.analytics_models import DailyFigures, OrderStageTimes
 from orders.models import Order, OrderEvent, OrderLine
 from orders.selectors import shop_day_start
 from orders.validation import problem_message
@@ -89,15 +91,6 @@ class Period:
         if self.channel is not None:
             orders = orders.filter(channel=self.channel)
         return orders.exclude(status=S.CANCELLED)
-
-    def lines(self) -> QuerySet[OrderLine]:
-        """Return the lines of ``orders()``."""
-        lines = OrderLine.objects.order_by().filter(
-            order__placed_at__gte=self.start, order__placed_at__lt=self.end
-        )
-        if self.channel is not None:
-            lines = lines.filter(order__channel=self.channel)
-        return lines.exclude(order__status=S.CANCELLED)
 
 
 def share(part, whole) -> Decimal | None:
@@ -235,22 +228,6 @@ def stock_cover_days(available: int, sold: int, days: int) -> Decimal | None:
     return (Decimal(max(available, 0)) * days / sold).quantize(Decimal("0.1"))
 
 
-def _sales_per_product(period: Period) -> dict[int, dict]:
-    return {
-        row["product_id"]: {**row, "revenue": money(row["revenue"])}
-        for row in period.lines()
-        .values("product_id")
-        .annotate(
-            quantity=Sum("quantity"),
-            revenue=Coalesce(
-                Sum("line_total"), Value(ZERO), output_field=DecimalField()
-            ),
-            sku=Min("sku"),
-            name=Min("name"),
-        )
-    }
-
-
 @dataclass
 class ProductReport:
     by_quantity: list[ProductSales]
@@ -261,8 +238,8 @@ class ProductReport:
 def product_report(period: Period, *, top: int = TOP_PRODUCTS) -> ProductReport:
     """Return the top SKUs by units and by revenue with their trend against the previous
     period of equal length, the slowest movers on sale, and each one's stock cover."""
-    now = _sales_per_product(period)
-    before = _sales_per_product(period.previous())
+    now = period_counts(period).products
+    before = period_counts(period.previous()).products
     rows = [
         ProductSales(
             product_id=pid,
@@ -651,112 +628,37 @@ def exception_report(period: Period) -> ExceptionReport:
       lost = its exception ended as probably lost;
     - returns: units returned (requests not rejected) ÷ units sold, per SKU, and the
       reasons' share of the returned units.
+
+    Read from DailyFigures, as of its last refresh (``day_counts_read``).
     """
-    orders = period.orders()
-    # Cancelled orders were corrected (or short) too: count them here.
-    placed = Order.objects.order_by().filter(
-        placed_at__gte=period.start, placed_at__lt=period.end
-    )
-    if period.channel is not None:
-        placed = placed.filter(channel=period.channel)
-    per_channel = {
-        row["channel__name"]: row["n"]
-        for row in placed.values("channel__name").annotate(n=Count("id"))
-    }
-    # Holds and shortages are rare: one read of those events, the shortage events
-    # listing the SKUs each order was short of.
-    held = defaultdict(set)
-    reasons = defaultdict(set)
-    short = defaultdict(set)
-    for event in OrderEvent.objects.filter(
-        order__in=placed,
-        kind=OrderEvent.Kind.STATUS,
-        to_status__in=[S.NEEDS_CORRECTION, S.BACKORDERED],
-    ).values("order_id", "order__channel__name", "order__status", "to_status", "data"):
-        data = event["data"] or {}
-        if event["to_status"] == S.BACKORDERED:
-            if event["order__status"] == S.CANCELLED:
-                continue  # the rate counts the orders not cancelled
-            for item in data.get("shortages", []):
-                short[item["sku"]].add(event["order_id"])
-            continue
-        channel = event["order__channel__name"]
-        held[channel].add(event["order_id"])
-        for problem in data.get("problems", []):
-            reasons[(channel, problem_message(problem))].add(event["order_id"])
+    counts = period_counts(period)
+    per_channel = counts.placed
     corrections = [
-        Rate((channel,), total, len(held[channel]))
+        Rate((channel,), total, counts.held.get(channel, 0))
         for channel, total in sorted(per_channel.items())
     ]
     correction_reasons = [
-        Rate(key, per_channel[key[0]], len(ids))
-        for key, ids in sorted(reasons.items(), key=lambda kv: (kv[0][0], -len(kv[1])))
-    ]
-
-    # Per SKU of the (not cancelled) orders: units sold and orders with it.
-    sold = {
-        row["sku"]: row
-        for row in period.lines()
-        .values("sku")
-        .annotate(
-            units=Sum("quantity"),
-            orders=Count("order_id", distinct=True),
-            name=Min("name"),
+        Rate(key, per_channel[key[0]], n)
+        for key, n in sorted(
+            counts.reasons.items(), key=lambda kv: (kv[0][0], -kv[1], kv[0][1])
         )
-    }
+    ]
+    sold = counts.skus
     backorders = sorted(
         (
-            Rate((sku, sold[sku]["name"]), sold[sku]["orders"], len(ids))
-            for sku, ids in short.items()
+            Rate((sku, sold[sku]["name"]), sold[sku]["orders"], n)
+            for sku, n in counts.short.items()
             if sku in sold
         ),
         key=lambda r: (-r.rate, r.key),
     )
+    routes = sorted(counts.routes.items(), key=lambda kv: [str(k) for k in kv[0]])
+    carriers = [Rate(_route_key(key), n, delayed) for key, (n, delayed, _l) in routes]
+    losses = [Rate(_route_key(key), n, lost) for key, (n, _d, lost) in routes]
 
-    parcels = Shipment.objects.order_by().filter(
-        order__in=orders, shipped_at__isnull=False
-    )
-    route = ("carrier__name", "warehouse__name", "order__province")
-    shipped = {
-        tuple(row[k] for k in route): row
-        for row in parcels.values(*route).annotate(
-            n=Count("id", distinct=True),
-            delayed=Count(
-                "exceptions__shipment",
-                distinct=True,
-                filter=Q(
-                    exceptions__kind__in=[
-                        ParcelException.Kind.DELAYED,
-                        ParcelException.Kind.LOST,
-                    ]
-                ),
-            ),
-            lost=Count(
-                "exceptions__shipment",
-                distinct=True,
-                filter=Q(exceptions__kind=ParcelException.Kind.LOST),
-            ),
-        )
-    }
-    carriers = [
-        Rate(_route_key(key), row["n"], row["delayed"])
-        for key, row in sorted(shipped.items(), key=lambda kv: [str(k) for k in kv[0]])
-    ]
-    losses = [
-        Rate(_route_key(key), row["n"], row["lost"])
-        for key, row in sorted(shipped.items(), key=lambda kv: [str(k) for k in kv[0]])
-    ]
-
-    returned = list(
-        ReturnLine.objects.order_by()
-        .filter(order_line__order__in=orders)
-        .exclude(return_request__status=ReturnRequest.Status.REJECTED)
-        .values("order_line__sku", "return_request__reason")
-        .annotate(units=Sum("quantity"))
-    )
     returned_units = defaultdict(int)
-    for row in returned:
-        returned_units[row["order_line__sku"]] += row["units"]
+    for (sku, _reason), units in counts.returns.items():
+        returned_units[sku] += units
     returns = sorted(
         (
             Rate((sku, sold[sku]["name"]), sold[sku]["units"], units)
@@ -768,15 +670,8 @@ def exception_report(period: Period) -> ExceptionReport:
     reason_labels = dict(ReturnRequest.Reason.choices)
     return_reasons = sorted(
         (
-            Rate(
-                (
-                    row["order_line__sku"],
-                    str(reason_labels[row["return_request__reason"]]),
-                ),
-                returned_units[row["order_line__sku"]],
-                row["units"],
-            )
-            for row in returned
+            Rate((sku, str(reason_labels[reason])), returned_units[sku], units)
+            for (sku, reason), units in counts.returns.items()
         ),
         key=lambda r: (r.key[0], -r.count, r.key[1]),
     )
@@ -794,3 +689,205 @@ def exception_report(period: Period) -> ExceptionReport:
 def _route_key(key) -> tuple:
     carrier, warehouse, province = key
     return (carrier or "—", f"{warehouse} → {province or '—'}")
+
+
+# --- Daily counts (DailyFigures) -------------------------------------------------
+
+
+def _placed_on(days, prefix: str = "") -> Q:
+    """Return a filter for the orders placed on any of the shop days ``days``."""
+    placed = Q(pk__in=[])
+    for day in days:
+        placed |= Q(
+            **{
+                f"{prefix}placed_at__gte": shop_day_start(day),
+                f"{prefix}placed_at__lt": shop_day_start(day + timedelta(days=1)),
+            }
+        )
+    return placed
+
+
+def _empty_day() -> dict:
+    return {
+        "placed": 0,  # orders placed, cancelled ones too
+        "held": 0,  # of them, ever held for correction
+        "reasons": {},  # problem code: orders held with it
+        "short": {},  # SKU: orders (not cancelled) short of it
+        "lines": [],  # [product id, SKU, name, units, revenue, orders] (not cancelled)
+        "routes": [],  # [carrier, warehouse, province, shipped, delayed, lost]
+        "returns": [],  # [SKU, reason, units returned]
+    }
+
+
+def day_counts_read(days) -> dict[tuple[date, int], dict]:
+    """Count the figures of DailyFigures for the orders placed on the shop days ``days``.
+
+    Returns {(day, channel id): counts}, only for the days and channels with orders.
+    Every count is per order, parcel or line of one day and channel, so the counts
+    of several days add up to those of the whole period (an order is in one day).
+    """
+    days = list(days)
+    counts = defaultdict(_empty_day)
+    day = TruncDate("placed_at")
+    placed = Order.objects.order_by().filter(_placed_on(days))
+    for row in placed.values(on=day, ch=F("channel_id")).annotate(n=Count("id")):
+        counts[row["on"], row["ch"]]["placed"] = row["n"]
+    # Holds and shortages are rare: one read of those events, the shortage events
+    # listing the SKUs each order was short of.
+    held, reasons, short = set(), defaultdict(set), defaultdict(set)
+    for event in OrderEvent.objects.filter(
+        _placed_on(days, "order__"),
+        kind=OrderEvent.Kind.STATUS,
+        to_status__in=[S.NEEDS_CORRECTION, S.BACKORDERED],
+    ).values(
+        "order_id",
+        "to_status",
+        "data",
+        "order__status",
+        on=TruncDate("order__placed_at"),
+        ch=F("order__channel_id"),
+    ):
+        key, data = (event["on"], event["ch"]), event["data"] or {}
+        if event["to_status"] == S.BACKORDERED:
+            if (
+                event["order__status"] != S.CANCELLED
+            ):  # the rate counts the orders not cancelled
+                for item in data.get("shortages", []):
+                    short[key, item["sku"]].add(event["order_id"])
+            continue
+        held.add((key, event["order_id"]))
+        for problem in data.get("problems", []):
+            reasons[key, problem.get("code", "")].add(event["order_id"])
+    for key, _order in held:
+        counts[key]["held"] += 1
+    for (key, code), ids in reasons.items():
+        counts[key]["reasons"][code] = len(ids)
+    for (key, sku), ids in short.items():
+        counts[key]["short"][sku] = len(ids)
+
+    on, ch = TruncDate("order__placed_at"), F("order__channel_id")
+    lines = OrderLine.objects.order_by().filter(_placed_on(days, "order__"))
+    for row in (
+        lines.exclude(order__status=S.CANCELLED)
+        .values("product_id", "sku", on=on, ch=ch)
+        .annotate(
+            units=Sum("quantity"),
+            revenue=Coalesce(
+                Sum("line_total"), Value(ZERO), output_field=DecimalField()
+            ),
+            orders=Count("order_id", distinct=True),
+            name=Min("name"),
+        )
+    ):
+        counts[row["on"], row["ch"]]["lines"].append(
+            [
+                row["product_id"],
+                row["sku"],
+                row["name"],
+                row["units"],
+                str(money(row["revenue"])),
+                row["orders"],
+            ]
+        )
+
+    route = ("carrier__name", "warehouse__name", "order__province")
+    for row in (
+        Shipment.objects.order_by()
+        .filter(_placed_on(days, "order__"), shipped_at__isnull=False)
+        .exclude(order__status=S.CANCELLED)
+        .values(*route, on=on, ch=ch)
+        .annotate(
+            n=Count("id", distinct=True),
+            delayed=Count(
+                "exceptions__shipment",
+                distinct=True,
+                filter=Q(
+                    exceptions__kind__in=[
+                        ParcelException.Kind.DELAYED,
+                        ParcelException.Kind.LOST,
+                    ]
+                ),
+            ),
+            lost=Count(
+                "exceptions__shipment",
+                distinct=True,
+                filter=Q(exceptions__kind=ParcelException.Kind.LOST),
+            ),
+        )
+    ):
+        counts[row["on"], row["ch"]]["routes"].append(
+            [*(row[k] for k in route), row["n"], row["delayed"], row["lost"]]
+        )
+
+    for row in (
+        ReturnLine.objects.order_by()
+        .filter(_placed_on(days, "order_line__order__"))
+        .exclude(order_line__order__status=S.CANCELLED)
+        .exclude(return_request__status=ReturnRequest.Status.REJECTED)
+        .values(
+            "order_line__sku",
+            "return_request__reason",
+            on=TruncDate("order_line__order__placed_at"),
+            ch=F("order_line__order__channel_id"),
+        )
+        .annotate(units=Sum("quantity"))
+    ):
+        counts[row["on"], row["ch"]]["returns"].append(
+            [row["order_line__sku"], row["return_request__reason"], row["units"]]
+        )
+    return dict(counts)
+
+
+@dataclass
+class PeriodCounts:
+    """The DailyFigures of a period added up (keys: channel names, SKUs, product ids)."""
+
+    placed: dict = field(default_factory=lambda: defaultdict(int))
+    held: dict = field(default_factory=lambda: defaultdict(int))
+    reasons: dict = field(
+        default_factory=lambda: defaultdict(int)
+    )  # (channel, problem)
+    short: dict = field(default_factory=lambda: defaultdict(int))
+    products: dict = field(default_factory=dict)  # id: sku, name, quantity, revenue
+    skus: dict = field(default_factory=dict)  # SKU: name, units, orders
+    routes: dict = field(default_factory=dict)  # (carrier, warehouse, province): counts
+    returns: dict = field(default_factory=lambda: defaultdict(int))  # (SKU, reason)
+
+
+def period_counts(period: Period) -> PeriodCounts:
+    """Return the DailyFigures of the period's days (and channel) added up."""
+    rows = DailyFigures.objects.filter(
+        day__gte=period.date_from, day__lte=period.date_to
+    )
+    if period.channel is not None:
+        rows = rows.filter(channel=period.channel)
+    total = PeriodCounts()
+    for channel, day in rows.values_list("channel__name", "figures"):
+        total.placed[channel] += day["placed"]
+        if day["held"]:
+            total.held[channel] += day["held"]
+        for code, n in day["reasons"].items():
+            total.reasons[channel, problem_message({"code": code})] += n
+        for sku, n in day["short"].items():
+            total.short[sku] += n
+        for pid, sku, name, units, revenue, orders in day["lines"]:
+            product = total.products.setdefault(
+                pid, {"sku": sku, "name": name, "quantity": 0, "revenue": ZERO}
+            )
+            product["sku"] = min(product["sku"], sku)
+            product["name"] = min(product["name"], name)
+            product["quantity"] += units
+            product["revenue"] += Decimal(revenue)
+            sold = total.skus.setdefault(sku, {"name": name, "units": 0, "orders": 0})
+            sold["name"] = min(sold["name"], name)
+            sold["units"] += units
+            sold["orders"] += orders
+        for carrier, warehouse, province, *shipped in day["routes"]:
+            key = (carrier, warehouse, province)
+            before = total.routes.get(key, (0, 0, 0))
+            total.routes[key] = tuple(
+                a + b for a, b in zip(before, shipped, strict=True)
+            )
+        for sku, reason, units in day["returns"]:
+            total.returns[sku, reason] += units
+    return total

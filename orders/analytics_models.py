@@ -61,3 +61,36 @@ class OrderStageTimes(models.Model):
 
     def __str__(self):
         return f"{self.order_id} {self.stage}"
+
+
+class DailyFigures(models.Model):
+    """One shop day's product and exception counts of one channel's orders.
+
+    The products and exceptions pages join a month of orders (about 80,000 at a
+    million orders) with their lines, events, parcels and returns: 0.2-0.5 s per
+    query. The refresh of OrderStageTimes recounts the days of the orders it copies
+    (orders.analytics_services), so the pages add up at most a few hundred of these
+    rows instead. ``figures`` holds the counts (orders.analytics.DayCounts).
+    """
+
+    day = models.DateField(_("day"))
+    channel = models.ForeignKey(
+        "orders.Channel",
+        on_delete=models.CASCADE,
+        related_name="+",
+        db_index=False,
+        verbose_name=_("channel"),
+    )
+    figures = models.JSONField(_("figures"))
+
+    class Meta:
+        verbose_name = _("daily figures")
+        verbose_name_plural = _("daily figures")
+        constraints = [
+            models.UniqueConstraint(
+                fields=["day", "channel"], name="daily_figures_day_channel"
+            )
+        ]
+
+    def __str__(self):
+        return f"{self.day} {self.channel_id}"

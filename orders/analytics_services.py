@@ -7,8 +7,8 @@ from django.db import transaction
 from django.db.models import Q
 from django.utils import timezone
 
-from orders.analytics import STAGE_KEYS, stage_times_read
-from orders.analytics_models import OrderStageTimes
+from orders.analytics import STAGE_KEYS, day_counts_read, stage_times_read
+from orders.analytics_models import DailyFigures, OrderStageTimes
 from orders.models import Order
 
 COPIED_FIELDS = [
@@ -31,6 +31,7 @@ def stage_times_refresh(*, now: datetime | None = None, batch: int = 2000) -> in
     brings the order back. Changes younger than SYNC_SETTLE_SECONDS wait for the next
     run: a transaction still open may yet commit an older updated_at. Returns how
     many orders were copied; running it again with nothing changed copies none.
+    The shop days these orders were placed on are counted again (DailyFigures).
     """
     now = now or timezone.now()
     settled = now - timedelta(seconds=settings.SYNC_SETTLE_SECONDS)
@@ -58,6 +59,7 @@ def stage_times_refresh(*, now: datetime | None = None, batch: int = 2000) -> in
         unique_fields=["order"],
         update_fields=COPIED_FIELDS,
     )
+    daily_figures_count(days={timezone.localdate(row.placed_at) for row in rows})
     return len(rows)
 
 
@@ -70,3 +72,45 @@ def stage_times_catch_up(*, now: datetime | None = None, batches: int = 50) -> i
         if not done:
             break
     return copied
+
+
+def daily_figures_count(*, days) -> None:
+    """Count the DailyFigures of the shop days ``days`` again, all channels.
+
+    Recounting a day from its orders replaces what was there: idempotent, and the
+    caller's transaction makes the day's rows change at once.
+    """
+    days = set(days)
+    if not days:
+        return
+    counts = day_counts_read(days)
+    DailyFigures.objects.filter(day__in=days).delete()
+    DailyFigures.objects.bulk_create(
+        [
+            DailyFigures(day=day, channel_id=channel, figures=figures)
+            for (day, channel), figures in counts.items()
+        ],
+        batch_size=500,
+    )
+
+
+def daily_figures_catch_up(*, days_per_batch: int = 14) -> int:
+    """Count the DailyFigures of every shop day with orders, ``days_per_batch`` days at
+    a time, each in one transaction; return the days counted.
+
+    For a shop whose OrderStageTimes were copied before DailyFigures existed (the
+    refresh counts only the days of the orders it copies).
+    """
+    first = Order.objects.order_by("placed_at").values_list("placed_at", flat=True)
+    first = first.first()
+    if first is None:
+        return 0
+    day, today = timezone.localdate(first), timezone.localdate()
+    counted = 0
+    while day <= today:
+        days = [day + timedelta(days=n) for n in range(days_per_batch)]
+        with transaction.atomic():
+            daily_figures_count(days=[d for d in days if d <= today])
+        counted += len([d for d in days if d <= today])
+        day = days[-1] + timedelta(days=1)
+    return counted
