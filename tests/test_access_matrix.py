@@ -131,15 +131,15 @@ CONSOLE = {
     "tracking:standards": (GET, {OWNER, CS, WH}),
     "tracking:notification_templates": (GET, {OWNER, CS}),
     "tracking:notification_template": (GET, {OWNER, CS}),
-    "tracking:order_notification_choices": (GET, {OWNER, CS}),
+    "tracking:order_notification_choices": (POST, {OWNER, CS}),
     "tracking:standard_delete": (POST, {OWNER, WH}),
     "tracking:webhook_endpoints": (GET, {OWNER}),
     "tracking:webhook_endpoint_new": (GET, {OWNER}),
     "tracking:webhook_endpoint": (GET, {OWNER}),
-    "tracking:webhook_endpoint_rotate": (GET, {OWNER}),
-    "tracking:webhook_endpoint_test": (GET, {OWNER}),
-    "tracking:webhook_endpoint_replay_given_up": (GET, {OWNER}),
-    "tracking:webhook_delivery_replay": (GET, {OWNER}),
+    "tracking:webhook_endpoint_rotate": (POST, {OWNER}),
+    "tracking:webhook_endpoint_test": (POST, {OWNER}),
+    "tracking:webhook_endpoint_replay_given_up": (POST, {OWNER}),
+    "tracking:webhook_delivery_replay": (POST, {OWNER}),
 }
 
 # API endpoints: channel endpoints take a channel key (that a channel sees only its own orders is
@@ -292,3 +292,33 @@ def test_a_staff_key_reaches_the_endpoints_its_role_may_use_and_no_others(name, 
             assert response.status_code in {200, 400}, (role, response.status_code)
         else:
             assert response.status_code == 403, (role, response.status_code)
+
+
+POST_FORM = re.compile(r"<form\b[^>]*method=[\"']?post[^>]*>(.*?)</form>", re.I | re.S)
+
+
+def test_every_post_form_on_the_console_pages_carries_the_csrf_token(clients, order):
+    owner = clients[OWNER]
+    forms_seen = 0
+    for name, (method, _allowed) in CONSOLE.items():
+        if method != GET:
+            continue
+        response = owner.get(url_for(name, ROUTES[name], order_number=order.number))
+        if response.status_code != 200 or "html" not in response.get(
+            "Content-Type", ""
+        ):
+            continue
+        for form in POST_FORM.findall(response.content.decode()):
+            forms_seen += 1
+            assert 'name="csrfmiddlewaretoken"' in form, name
+    assert forms_seen > 50  # 102 when written: the order page has a form per action
+
+
+@pytest.mark.parametrize(
+    "name", sorted(n for n, (m, _a) in CONSOLE.items() if m == POST)
+)
+def test_a_post_without_the_csrf_token_is_refused_with_403(name, clients):
+    response = clients[OWNER].post(url_for(name, ROUTES[name]))
+
+    assert response.status_code == 403
+    assert b"CSRF" in response.content  # refused by the CSRF check, not a permission
