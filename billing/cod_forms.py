@@ -9,6 +9,7 @@ from billing.cod import MAX_UPLOAD_BYTES, cell, parse_amount
 from billing.cod_models import CodDifference
 from fulfillment.models import Carrier
 from orders.models import Channel
+from orders.uploads import upload_kind_check
 
 
 def csv_upload_clean(upload):
@@ -21,7 +22,7 @@ def csv_upload_clean(upload):
         raise forms.ValidationError(
             _("This is not a CSV file; save it as CSV and try again.")
         )
-    return upload
+    return upload_kind_check(upload)
 
 
 class RemittanceHeadForm(forms.Form):

@@ -12,6 +12,7 @@ from fulfillment.carriers import (
 )
 from fulfillment.selectors import carriers_active
 from fulfillment.services import demo_tracking_number
+from orders.uploads import upload_kind_check
 
 # The demo carrier makes up its own numbers, so staff may leave the field empty.
 DEMO_CARRIER = "demo"
@@ -133,4 +134,4 @@ class TrackingUploadForm(forms.Form):
             raise forms.ValidationError(_("The file is larger than 2 MB; split it."))
         if not upload.name.lower().endswith((".csv", ".txt")):
             raise forms.ValidationError(_("Upload a .csv file."))
-        return upload
+        return upload_kind_check(upload)

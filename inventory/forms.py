@@ -6,6 +6,7 @@ from django.utils.translation import gettext_lazy as _
 
 from inventory.models import StockLevel, Warehouse
 from inventory.selectors import order_for_return, product_by_code
+from orders.uploads import upload_kind_check
 
 
 def _warehouses():
@@ -118,7 +119,7 @@ class StockImportForm(forms.Form):
         upload = self.cleaned_data["file"]
         if upload.size > 5 * 1024 * 1024:
             raise forms.ValidationError(_("The file is larger than 5 MB."))
-        return upload
+        return upload_kind_check(upload)
 
 
 class _ProductCodeMixin:

@@ -1,7 +1,5 @@
 """The staff console's stock pages. Each view parses input, calls one service or selector, renders."""
 
-import csv
-
 from django.contrib import messages
 from django.core.paginator import Paginator
 from django.http import Http404, HttpResponse
@@ -45,6 +43,7 @@ from inventory.services import (
     stock_return,
     stocktake_post,
 )
+from orders.exports import SafeCsvWriter
 from orders.forms import form_errors_text
 from orders.views import ConsoleView
 
@@ -66,7 +65,7 @@ def csv_response(filename: str) -> tuple[HttpResponse, object]:
     response = HttpResponse(content_type="text/csv; charset=utf-8")
     response["Content-Disposition"] = f'attachment; filename="{filename}"'
     response.write("\ufeff")
-    return response, csv.writer(response)
+    return response, SafeCsvWriter(response)
 
 
 def _stamp() -> str:

@@ -18,6 +18,16 @@ def safe_cell(value):
     return value
 
 
+class SafeCsvWriter:
+    """A csv.writer whose rows go out with every cell passed through safe_cell."""
+
+    def __init__(self, file):
+        self._writer = csv.writer(file)
+
+    def writerow(self, row: Iterable):
+        return self._writer.writerow([safe_cell(v) for v in row])
+
+
 def csv_download(
     filename: str, header: Sequence, rows: Iterable[Sequence]
 ) -> HttpResponse:
@@ -25,9 +35,9 @@ def csv_download(
     response = HttpResponse(content_type="text/csv; charset=utf-8")
     response["Content-Disposition"] = f'attachment; filename="{filename}"'
     response.write("\ufeff")
-    writer = csv.writer(response)
+    writer = SafeCsvWriter(response)
     for values in [header, *rows]:
-        writer.writerow([safe_cell(v) for v in values])
+        writer.writerow(values)
     return response
 
 

@@ -4,6 +4,7 @@ from django import forms
 from django.utils.translation import gettext_lazy as _
 
 from orders.models import Channel
+from orders.uploads import upload_kind_check
 
 # Largest export accepted from the browser; bigger files go through the command.
 MAX_UPLOAD_BYTES = 200 << 20
@@ -52,4 +53,9 @@ class ImportUploadForm(forms.Form):
                     _("The file is larger than %(mb)d MB; import it with the command.")
                     % {"mb": MAX_UPLOAD_BYTES >> 20},
                 )
+            elif upload:
+                try:
+                    upload_kind_check(upload, spreadsheet=True)
+                except forms.ValidationError as error:
+                    self.add_error(name, error)
         return data

@@ -1,13 +1,12 @@
 """Console screens for marketplace imports: upload, progress, and the report."""
 
-import csv
-
 from django.contrib import messages
 from django.http import Http404, HttpResponse, JsonResponse
 from django.shortcuts import redirect, render
 from django.utils.translation import gettext as _
 from django.views import View
 
+from orders.exports import SafeCsvWriter
 from orders.import_forms import ImportUploadForm
 from orders.imports import import_batch_create, rejection_message
 from orders.selectors import (
@@ -97,7 +96,8 @@ class ImportReportView(_BatchView):
             f'attachment; filename="import-{batch.pk}-report.csv"'
         )
         response.write("\ufeff")
-        writer = csv.writer(response)
+        # The reason and detail repeat cells of the uploaded file, which may be formulas.
+        writer = SafeCsvWriter(response)
         writer.writerow(
             [_("Row"), _("File"), _("Field"), _("Code"), _("Reason"), _("Detail")]
         )
