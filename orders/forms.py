@@ -4,15 +4,54 @@ from decimal import Decimal
 
 from django import forms
 from django.conf import settings
+from django.contrib.auth.forms import AuthenticationForm
+from django.core.exceptions import ValidationError
 from django.core.validators import MaxValueValidator
 from django.utils.translation import gettext_lazy as _
 
 from inventory.models import Product, Warehouse
 from orders.addresses import address_parse
+from orders.login_throttle import (
+    login_failure_record,
+    login_failures_clear,
+    login_locked,
+)
 from orders.models import Channel, Order, OrderLine
 from orders.phones import phone_is_valid
 from orders.selectors import product_for_code
 from orders.services import LineInput, OrderInput
+
+
+class ConsoleLoginForm(AuthenticationForm):
+    """The console sign-in, refused unchecked after too many failures (see login_throttle)."""
+
+    error_messages = {
+        **AuthenticationForm.error_messages,
+        "locked": _(
+            "Too many failed sign-in attempts for this username. "
+            "Try again in %(minutes)d minutes."
+        ),
+    }
+
+    def clean(self):
+        attempt = {
+            "username": self.cleaned_data.get("username") or "",
+            # REMOTE_ADDR only: X-Forwarded-For is whatever the client wants it to be.
+            "address": self.request.META.get("REMOTE_ADDR", "") if self.request else "",
+        }
+        if login_locked(**attempt):
+            raise ValidationError(
+                self.error_messages["locked"],
+                code="locked",
+                params={"minutes": -(-settings.LOGIN_FAIL_WINDOW_SECONDS // 60)},
+            )
+        try:
+            cleaned = super().clean()
+        except ValidationError:
+            login_failure_record(**attempt)
+            raise
+        login_failures_clear(**attempt)
+        return cleaned
 
 
 class OrderFilterForm(forms.Form):

@@ -2,6 +2,7 @@
 
 from django.conf import settings
 from django.contrib import messages
+from django.contrib.auth import views as auth_views
 from django.contrib.auth.mixins import LoginRequiredMixin, PermissionRequiredMixin
 from django.http import Http404, JsonResponse
 from django.shortcuts import get_object_or_404, redirect
@@ -19,6 +20,7 @@ from inventory.selectors import products_search
 from orders.exceptions import OrderError
 from orders.forms import (
     BackorderSubstituteForm,
+    ConsoleLoginForm,
     OrderCancelForm,
     OrderCorrectForm,
     OrderFilterForm,
@@ -58,6 +60,19 @@ from orders.services import (
     order_review_approve,
 )
 from orders.templatetags.console import money
+
+
+class ConsoleLoginView(auth_views.LoginView):
+    """Sign-in; once the attempts are used up it answers 429 without checking the password."""
+
+    form_class = ConsoleLoginForm
+    redirect_authenticated_user = True
+
+    def form_invalid(self, form):
+        response = super().form_invalid(form)
+        if form.has_error("__all__", "locked"):
+            response.status_code = 429
+        return response
 
 
 class ConsoleView(LoginRequiredMixin, PermissionRequiredMixin):

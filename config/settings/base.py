@@ -108,6 +108,10 @@ AUTH_PASSWORD_VALIDATORS = [
 ]
 LOGIN_URL = "console:login"
 LOGIN_REDIRECT_URL = "console:dashboard"
+# Failed console sign-ins allowed per username and client address in the window;
+# past it the form refuses without checking the password (orders/login_throttle.py).
+LOGIN_FAIL_LIMIT = env.int("LOGIN_FAIL_LIMIT", default=5)
+LOGIN_FAIL_WINDOW_SECONDS = env.int("LOGIN_FAIL_WINDOW_SECONDS", default=900)
 LOGOUT_REDIRECT_URL = "console:login"
 
 # --- Language, time, money --------------------------------------------------
