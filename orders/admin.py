@@ -13,6 +13,7 @@ from django.utils.translation import gettext_lazy as _
 from django.utils.translation import ngettext
 
 from orders.exceptions import OrderError
+from orders.forms import AdminLoginForm
 from orders.models import (
     Channel,
     ChannelListing,
@@ -34,6 +35,9 @@ from orders.models import (
 )
 from orders.phones import phone_normalise
 from orders.services import order_cancel
+
+# The admin's sign-in page is a second door: it counts failures like the console's.
+admin.site.login_form = AdminLoginForm
 
 
 class ReadOnlyAdmin(admin.ModelAdmin):

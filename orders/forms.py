@@ -4,6 +4,7 @@ from decimal import Decimal
 
 from django import forms
 from django.conf import settings
+from django.contrib.admin.forms import AdminAuthenticationForm
 from django.contrib.auth.forms import AuthenticationForm
 from django.core.exceptions import ValidationError
 from django.core.validators import MaxValueValidator
@@ -52,6 +53,15 @@ class ConsoleLoginForm(AuthenticationForm):
             raise
         login_failures_clear(**attempt)
         return cleaned
+
+
+class AdminLoginForm(ConsoleLoginForm, AdminAuthenticationForm):
+    """The admin's sign-in, throttled like the console's so it is no way around the limit."""
+
+    error_messages = {
+        **AdminAuthenticationForm.error_messages,
+        "locked": ConsoleLoginForm.error_messages["locked"],
+    }
 
 
 class OrderFilterForm(forms.Form):

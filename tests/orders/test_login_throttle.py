@@ -108,3 +108,20 @@ def test_the_lock_ends_with_the_window(client, clerk, settings):
     time.sleep(1.1)
 
     assert sign_in(client, "right-password").status_code == 302
+
+
+def test_the_admin_sign_in_counts_failures_too(client, clerk, settings):
+    settings.LOGIN_FAIL_LIMIT = 2
+    clerk.is_staff = True
+    clerk.save()
+    fail(client, 2)  # on the console's page
+
+    response = client.post(
+        reverse("admin:login"),
+        {"username": "clerk", "password": "right-password"},
+        REMOTE_ADDR="10.0.0.1",
+    )
+
+    assert response.status_code == 200
+    assert "Too many failed sign-in attempts" in response.content.decode()
+    assert "_auth_user_id" not in client.session
