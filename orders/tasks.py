@@ -49,5 +49,6 @@ def imports_resume():
     max_retries=5,
 )
 def analytics_stage_times_refresh_task():
-    """Copy the stage times of the orders changed since the last run (beat, every few minutes)."""
+    """Copy the stage times of the orders changed since the last run and count their days
+    again in DailyFigures (beat, every few minutes)."""
     return analytics_services.stage_times_catch_up()
