@@ -3,9 +3,10 @@
 ``CONSOLE`` and ``API`` are the spec, written out by hand from each view's permission; a URL
 added without an entry fails ``test_every_console_and_api_url_has_an_entry``. A role the table
 allows must get past the gate (the page, a redirect, 405 for a GET on a POST-only action, 404 for
-an object the fixture data lacks, 400 for an empty form); a role it leaves out must get 403, and anyone not signed in the
-login page (console) or 401/403 (API). Actions are POSTed with the CSRF token to objects that do
-not exist, so an allowed role is stopped at the lookup and nothing changes.
+an object the small shop below lacks, 400 for an empty form); a role it leaves out must get 403,
+and anyone not signed in the login page (console) or 401/403 (API). Actions are POSTed with the
+CSRF token to objects that do not exist, so an allowed role is stopped at the lookup and nothing
+changes.
 """
 
 import re
@@ -13,10 +14,16 @@ import re
 import pytest
 from django.test import Client
 from django.urls import URLResolver, get_resolver, reverse
+from django.utils import timezone
 from rest_framework.test import APIClient
 
+from billing.services import payment_confirm
+from inventory.models import StockLevel
+from orders.analytics import STAGE_KEYS
 from orders.roles import CUSTOMER_SERVICE, FINANCE, OWNER, WAREHOUSE
 from orders.staff_tokens import staff_token_issue
+from tracking.models import ParcelException
+from tracking.services import tracking_event_record
 
 CS, WH, FIN = CUSTOMER_SERVICE, WAREHOUSE, FINANCE
 ROLES = (OWNER, CS, WH, FIN)
@@ -187,7 +194,7 @@ def _routes():
 
 ROUTES = dict((name, route) for route, name in _routes())
 
-# Values for path arguments: nothing with these keys exists, except the order number on GETs.
+# Values for path arguments where the shop has none: nothing with these keys exists.
 ARGS = {"int": 999999, "slug": "orders", "str": "NO-SUCH"}
 # Path arguments a view checks before the permission (a message that exists at all).
 ARGS_BY_NAME = {
@@ -199,18 +206,42 @@ ARGS_BY_NAME = {
 }
 
 
-def url_for(name, route, *, order_number=None):
+def url_for(name, route, *, shop=None):
+    """The URL with its path arguments: the shop's objects if given, else ones that do not exist."""
     kwargs = dict(ARGS_BY_NAME.get(name, {}))
+    if shop:
+        kwargs.update(shop.get(name, {}))
     for converter, key in re.findall(r"<(\w+):(\w+)>", route):
+        if key == "number" and shop:
+            kwargs.setdefault(key, shop["number"])
         kwargs.setdefault(key, ARGS[converter])
-        if key == "number" and order_number:
-            kwargs[key] = order_number
     return reverse(name, kwargs=kwargs)
 
 
 @pytest.fixture
-def order(place_order):
-    return place_order()
+def shop(place_order, ship):
+    """A small shop to open the pages with: an order just placed, and a parcel the carrier lost."""
+    order = place_order()
+    lost = place_order(quantity=2)
+    payment_confirm(order=lost, method="alipay", amount=lost.total, actor="test")
+    (parcel,) = ship(lost)
+    tracking_event_record(
+        shipment=parcel,
+        status="expired",
+        description="快件长时间无物流更新，已登记丢失",
+        occurred_at=timezone.now(),
+        actor="carrier:test",
+    )
+    exception = ParcelException.objects.get(shipment=parcel)
+    return {
+        "number": order.number,
+        "fulfillment:packing_slip": {"pk": parcel.pk},
+        "fulfillment:shipment_label": {"pk": parcel.pk},
+        "tracking:scan_add": {"shipment_id": parcel.pk},
+        "tracking:exception_detail": {"pk": exception.pk},
+        "stock:level_plan": {"pk": StockLevel.objects.first().pk},
+        "analytics:stage": {"stage": STAGE_KEYS[0]},
+    }
 
 
 @pytest.fixture
@@ -237,14 +268,14 @@ def test_every_console_and_api_url_has_an_entry():
 
 @pytest.mark.parametrize("name", sorted(CONSOLE))
 def test_each_role_gets_exactly_the_console_urls_the_table_gives_it(
-    name, clients, order
+    name, clients, shop
 ):
     method, allowed = CONSOLE[name]
     route = ROUTES[name]
     login = reverse("console:login")
     for role, client in clients.items():
         may = allowed == PUBLIC or role in allowed
-        get = client.get(url_for(name, route, order_number=order.number))
+        get = client.get(url_for(name, route, shop=shop))
         if may:
             assert get.status_code in ALLOWED, (role, "GET", get.status_code)
             assert not get.get("Location", "").startswith(login), (role, "GET")
@@ -297,13 +328,13 @@ def test_a_staff_key_reaches_the_endpoints_its_role_may_use_and_no_others(name, 
 POST_FORM = re.compile(r"<form\b[^>]*method=[\"']?post[^>]*>(.*?)</form>", re.I | re.S)
 
 
-def test_every_post_form_on_the_console_pages_carries_the_csrf_token(clients, order):
+def test_every_post_form_on_the_console_pages_carries_the_csrf_token(clients, shop):
     owner = clients[OWNER]
     forms_seen = 0
     for name, (method, _allowed) in CONSOLE.items():
         if method != GET:
             continue
-        response = owner.get(url_for(name, ROUTES[name], order_number=order.number))
+        response = owner.get(url_for(name, ROUTES[name], shop=shop))
         if response.status_code != 200 or "html" not in response.get(
             "Content-Type", ""
         ):
@@ -311,7 +342,7 @@ def test_every_post_form_on_the_console_pages_carries_the_csrf_token(clients, or
         for form in POST_FORM.findall(response.content.decode()):
             forms_seen += 1
             assert 'name="csrfmiddlewaretoken"' in form, name
-    assert forms_seen > 50  # 102 when written: the order page has a form per action
+    assert forms_seen > 100  # 118 when written: the order page has a form per action
 
 
 @pytest.mark.parametrize(
