@@ -21,6 +21,7 @@ from billing.services import payment_confirm
 from inventory.models import StockLevel
 from orders.analytics import STAGE_KEYS
 from orders.roles import CUSTOMER_SERVICE, FINANCE, OWNER, WAREHOUSE
+from orders.services import channel_token_issue
 from orders.staff_tokens import staff_token_issue
 from tracking.models import ParcelException
 from tracking.services import tracking_event_record
@@ -353,3 +354,22 @@ def test_a_post_without_the_csrf_token_is_refused_with_403(name, clients):
 
     assert response.status_code == 403
     assert b"CSRF" in response.content  # refused by the CSRF check, not a permission
+
+
+@pytest.mark.parametrize("name", sorted(API))
+def test_a_key_of_the_other_kind_is_refused(name, member, channel):
+    """A channel key opens no staff endpoint, and a staff key (even the owner's) no channel one."""
+    method, allowed = API[name]
+    if allowed == CHANNEL:
+        key = f"Bearer {staff_token_issue(user=member(OWNER), name='matrix')[1]}"
+    else:
+        key = f"Token {channel_token_issue(channel=channel)}"
+    client = APIClient()
+    client.credentials(HTTP_AUTHORIZATION=key)
+    url = url_for(name, ROUTES[name])
+
+    response = (
+        client.post(url, {}, format="json") if method == POST else client.get(url)
+    )
+
+    assert response.status_code in {401, 403}
