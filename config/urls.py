@@ -18,6 +18,7 @@ urlpatterns = [
     path("console/imports/", include("orders.import_urls")),
     path("console/stock/", include("inventory.urls")),
     path("console/analytics/", include("orders.analytics_urls")),
+    path("console/customers/", include("orders.customer_urls")),
     path("console/", include("orders.urls")),
     path("console/shipments/", include("fulfillment.urls")),
     path("console/returns/", include("fulfillment.return_urls")),

@@ -22,6 +22,7 @@ from orders.models import (
     Coupon,
     CouponRedemption,
     Customer,
+    CustomerNote,
     ImportBatch,
     ImportRejection,
     Order,
@@ -153,6 +154,12 @@ class CustomerForm(forms.ModelForm):
         return phone_normalise(self.cleaned_data["phone"])
 
 
+class CustomerNoteInline(ReadOnlyInline):
+    model = CustomerNote
+    fields = ("text", "author", "created_at")
+    readonly_fields = fields
+
+
 @admin.register(Customer)
 class CustomerAdmin(admin.ModelAdmin):
     form = CustomerForm
@@ -160,6 +167,17 @@ class CustomerAdmin(admin.ModelAdmin):
     search_fields = ("name", "phone", "email")
     date_hierarchy = "created_at"
     readonly_fields = ("created_at",)
+    inlines = [CustomerNoteInline]
+
+
+@admin.register(CustomerNote)
+class CustomerNoteAdmin(ReadOnlyAdmin):
+    """Notes are written on the console's customer page (orders.customer_services)."""
+
+    list_display = ("customer", "text", "author", "created_at")
+    list_select_related = ("customer", "author")
+    search_fields = ("text", "customer__name", "customer__phone")
+    date_hierarchy = "created_at"
 
 
 # --- Orders -------------------------------------------------------------------

@@ -133,9 +133,49 @@ class Customer(models.Model):
         ]
         # The order search finds customers by the last 4 digits of their phone.
         indexes = [models.Index(Right("phone", 4), name="customer_phone_last4")]
+        permissions = [
+            ("merge_customer", _("Can merge customers")),
+        ]
 
     def __str__(self):
         return f"{self.name} ({self.phone})" if self.phone else self.name
+
+    def get_absolute_url(self):
+        return reverse("customers:detail", kwargs={"pk": self.pk})
+
+
+class CustomerNote(models.Model):
+    """What staff wrote down about a customer, and what was done to the record (a merge)."""
+
+    customer = models.ForeignKey(
+        Customer,
+        on_delete=models.CASCADE,
+        related_name="notes",
+        verbose_name=_("customer"),
+    )
+    text = models.CharField(_("note"), max_length=1000)
+    author = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="+",
+        verbose_name=_("staff member"),
+    )
+    created_at = models.DateTimeField(_("time"), default=timezone.now)
+
+    class Meta:
+        verbose_name = _("customer note")
+        verbose_name_plural = _("customer notes")
+        ordering = ["-created_at", "-id"]
+        indexes = [
+            models.Index(
+                fields=["customer", "-created_at"], name="customer_note_recent"
+            )
+        ]
+
+    def __str__(self):
+        return self.text[:50]
 
 
 class Order(models.Model):

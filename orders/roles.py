@@ -15,6 +15,7 @@ ROLES: dict[str, list[str]] = {
         "orders.cancel_order",
         "orders.view_customer",
         "orders.change_customer",
+        "orders.merge_customer",
         "orders.view_channel",
         "inventory.view_product",
         "inventory.view_stocklevel",

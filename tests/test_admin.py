@@ -33,6 +33,7 @@ from inventory.models import (
     WarehouseRegion,
 )
 from inventory.services import bin_location_set
+from orders.customer_services import customer_note_add
 from orders.models import (
     ChannelListing,
     ImportBatch,
@@ -209,6 +210,7 @@ def a_row_of_everything(place_order, carrier, channel):
         data=f"订单编号,实收金额,佣金\n{shipped.external_id or 'X'},1.00,0.10\n".encode(),
         actor="t",
     )
+    customer_note_add(customer=shipped.customer, text="Prefers calls", actor=None)
     # A payment provider's notification (billing/payments.py).
     PaymentNotification.objects.create(
         provider="alipay",
