@@ -217,3 +217,20 @@ def test_the_phone_order_form_refuses_a_nul_byte_or_an_overlong_field(
     assert response.status_code == 200
     assert response.context["form"].errors[field] == [message]
     assert not Order.objects.exists()
+
+
+@pytest.mark.parametrize(
+    "url",
+    [
+        "/api/v1/orders/A%00B/",
+        "/api/v1/orders/A%00B/returns/",
+        "/console/orders/A%00B/",
+        "/console/orders/?q=%00",
+        "/track/?number=A%00B",
+    ],
+)
+def test_a_nul_byte_in_the_url_is_a_bad_request_not_a_database_error(api, clerk, url):
+    """PostgreSQL cannot hold NUL in text: the order number in a URL once failed the query."""
+    caller = api if url.startswith("/api/") else clerk
+
+    assert caller.get(url).status_code == 400
