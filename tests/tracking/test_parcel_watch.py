@@ -205,6 +205,19 @@ def test_a_replayed_kuaidi100_push_stores_its_scans_once(
     assert TrackingEvent.objects.filter(shipment=kuaidi100_parcel).count() == 1
 
 
+def test_a_push_with_a_nul_character_is_acknowledged_and_stores_nothing(
+    client, kuaidi100_parcel, settings
+):
+    """PostgreSQL cannot store NUL; such a scan once failed its insert with a 500."""
+    settings.KUAIDI100_SALT = PUSH_SALT
+    param = push_param(kuaidi100_parcel.tracking_number).replace("派送", "派\\u0000送")
+
+    response = kuaidi100_push(client, param)
+
+    assert response.json() == kuaidi100.PUSH_REPLY
+    assert not TrackingEvent.objects.exists()
+
+
 def test_an_abort_push_goes_back_to_polling_and_subscribes_later(
     client, kuaidi100_parcel, settings
 ):
@@ -254,6 +267,39 @@ def test_an_aftership_webhook_is_stored_once_and_replays_are_refused(
     assert post(good).content == b"ok"
     assert post(good).content == b"replay"
     assert TrackingEvent.objects.filter(shipment=parcel).count() == 1
+
+
+def test_an_aftership_webhook_with_a_nul_character_is_acknowledged_and_stores_nothing(
+    client, place_order, ship, settings
+):
+    settings.AFTERSHIP_WEBHOOK_SECRET = "whsec"
+    (parcel,) = ship(place_order(payment_method="cod"))
+    body = json.dumps(
+        {
+            "event_id": "ev-10",
+            "msg": {
+                "tracking_number": parcel.tracking_number,
+                "tag": "OutForDelivery",
+                "checkpoints": [
+                    {
+                        "checkpoint_time": "2026-11-20T08:30:00+08:00",
+                        "tag": "OutForDelivery",
+                        "message": "派\x00送中",
+                    }
+                ],
+            },
+        }
+    ).encode()
+
+    response = client.post(
+        reverse("carrier_webhooks:aftership"),
+        body,
+        content_type="application/json",
+        HTTP_AFTERSHIP_HMAC_SHA256=aftership.webhook_signature(body, "whsec"),
+    )
+
+    assert response.status_code == 200
+    assert not TrackingEvent.objects.exists()
 
 
 class SubscribingKuaidi100(BaseHTTPRequestHandler):

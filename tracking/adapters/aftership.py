@@ -10,12 +10,16 @@ secret. A tracking carries ``tag`` / ``subtag`` and ``checkpoints`` (each with
 import base64
 import hashlib
 import hmac
-import json
 from datetime import datetime
 
 import requests
 
-from tracking.adapters.carriers import ProviderError, Scan, TrackingResult
+from tracking.adapters.carriers import (
+    ProviderError,
+    Scan,
+    TrackingResult,
+    provider_json,
+)
 from tracking.models import TrackingStatus as T
 
 BASE_URL = "https://api.aftership.com/tracking/2024-10"
@@ -61,7 +65,7 @@ def webhook_verify(*, body: bytes, signature: str, secret: str) -> bool:
 def webhook_parse(body: bytes) -> tuple[str, TrackingResult]:
     """Return the webhook's event id (for replay protection) and its tracking."""
     try:
-        payload = json.loads(body)
+        payload = provider_json(body)
         tracking = payload["msg"]
     except (ValueError, KeyError, TypeError) as exc:
         raise ProviderError("AfterShip webhook without a tracking") from exc
@@ -124,7 +128,7 @@ class AfterShip:
                 retry=True,
             )
         try:
-            body = response.json()
+            body = provider_json(response.content)
         except ValueError as exc:
             raise ProviderError("AfterShip answered with something not JSON") from exc
         if response.status_code != 200:

@@ -5,6 +5,7 @@ normalised statuses (``tracking.models.TrackingStatus``). Adapters talk HTTP and
 parse; they never touch the database — ``tracking.services`` stores what they return.
 """
 
+import json
 from dataclasses import dataclass, field
 from datetime import datetime
 
@@ -20,6 +21,29 @@ class ProviderError(Exception):
         super().__init__(message)
         self.code = code
         self.retry = retry
+
+
+def provider_json(text: str | bytes):
+    """Return the provider's JSON decoded; raise ValueError, as for bad JSON, if any
+    string in it holds a NUL character.
+
+    PostgreSQL stores NUL neither in text nor in jsonb, so one scan with a NUL would
+    fail its insert with a server error; a provider that sends NUL sends garbage.
+    """
+    data = json.loads(text)
+    if _holds_nul(data):
+        raise ValueError("a NUL character in the provider's JSON")
+    return data
+
+
+def _holds_nul(value) -> bool:
+    if isinstance(value, str):
+        return "\x00" in value
+    if isinstance(value, dict):
+        return any(_holds_nul(k) or _holds_nul(v) for k, v in value.items())
+    if isinstance(value, list):
+        return any(_holds_nul(item) for item in value)
+    return False
 
 
 @dataclass(frozen=True)

@@ -22,7 +22,12 @@ from zoneinfo import ZoneInfo
 
 import requests
 
-from tracking.adapters.carriers import ProviderError, Scan, TrackingResult
+from tracking.adapters.carriers import (
+    ProviderError,
+    Scan,
+    TrackingResult,
+    provider_json,
+)
 from tracking.models import TrackingStatus as T
 
 BASE_URL = "https://poll.kuaidi100.com"
@@ -177,7 +182,7 @@ class Kuaidi100:
                 self.base_url + path, data=form, timeout=TIMEOUT_SECONDS
             )
             response.raise_for_status()
-            return response.json()
+            return provider_json(response.content)
         except requests.Timeout as exc:
             raise ProviderError("Kuaidi100 did not answer in time", retry=True) from exc
         except requests.RequestException as exc:
@@ -195,7 +200,7 @@ def push_parse(param: str, *, carrier_code: str) -> tuple[str, TrackingResult | 
     """Return the push's subscription status (polling, shutdown, abort, updateall) and
     its result; the result is None when the push carries none (e.g. an abort)."""
     try:
-        body = json.loads(param)
+        body = provider_json(param)
     except ValueError as exc:
         raise ProviderError("Kuaidi100 push: param is not JSON") from exc
     status = body.get("status", "")
