@@ -15,6 +15,7 @@ from decimal import Decimal
 from pathlib import Path
 
 from django.http import HttpResponse
+from django.utils.translation import gettext as _
 
 
 class NotificationRejected(Exception):
@@ -41,6 +42,17 @@ class ProviderNotification:
     amount: Decimal | None
     raw_payload: str
     headers: dict = field(default_factory=dict)
+
+    def __post_init__(self):
+        # PostgreSQL cannot store NUL in text: a signed notification with one in its
+        # trade number failed the payment's insert with a server error. It is garbage.
+        texts = [self.out_trade_no, self.trade_no, self.trade_status, self.raw_payload]
+        if any("\x00" in text for text in texts):
+            raise NotificationRejected(
+                _("The notification holds a NUL character."),
+                payload=self.raw_payload.replace("\x00", "\ufffd"),
+                headers=self.headers,
+            )
 
 
 # What a provider's answer to a refund means to us.

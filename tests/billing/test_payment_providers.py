@@ -326,3 +326,28 @@ def test_webhooks_take_only_post(client):
     assert client.get(ALIPAY_URL).status_code == 405
     assert client.get(WECHAT_URL).status_code == 405
     assert reverse("payment_webhooks:wechatpay") == WECHAT_URL
+
+
+# --- Garbage from a provider -------------------------------------------------------
+
+
+def test_a_signed_notification_with_a_nul_character_is_refused_not_a_server_error(
+    client, place_order, provider_key
+):
+    """PostgreSQL cannot store NUL: such a trade number once failed the payment's insert."""
+    order = place_order()
+
+    wechat = post_wechat(
+        client, provider_key, wechat_body(order=order, transaction_id="42\x0000")
+    )
+    alipay = post_alipay(
+        client, alipay_notify(provider_key, order=order, trade_no="20\x0026")
+    )
+
+    assert wechat.json() == {
+        "code": "FAIL",
+        "message": "The notification holds a NUL character.",
+    }
+    assert (alipay.status_code, alipay.content) == (400, b"fail")
+    assert not Payment.objects.exists()
+    assert PaymentNotification.objects.count() == 2
