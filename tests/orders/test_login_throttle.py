@@ -120,6 +120,7 @@ def test_the_admin_sign_in_counts_failures_too(client, clerk, settings):
         reverse("admin:login"),
         {"username": "clerk", "password": "right-password"},
         REMOTE_ADDR="10.0.0.1",
+        HTTP_ACCEPT_LANGUAGE="en",
     )
 
     assert response.status_code == 200
