@@ -11,6 +11,7 @@ from django.utils.translation import gettext as _
 from fulfillment.return_models import ReturnRequest
 from orders.models import Customer, CustomerNote, Order
 from orders.phones import phone_digits, phone_normalise
+from orders.selectors import PHONE_LIKE
 from tracking.models import Notification
 
 CENT = Decimal("0.01")
@@ -23,21 +24,25 @@ NOTIFICATIONS_SHOWN = 50
 def customer_search(q: str = "") -> QuerySet[Customer]:
     """Return the customers whose name, email or phone (whole, or its last 4 digits) match q.
 
-    Newest first, by id: the keyset pages of customer_page follow it.
+    As the order search (orders.selectors._search_filter): a name part of 3
+    characters or more reads the trigram index, a shorter one matches the start;
+    four digits read the last-4 index, a longer phone the unique one. Newest first,
+    by id: the keyset pages of customer_page follow it.
     """
     q = (q or "").strip()
     customers = Customer.objects.order_by("-id")
     if not q:
         return customers
-    condition = Q(name__icontains=q) | Q(email__iexact=q)
+    part = "icontains" if len(q) >= 3 else "istartswith"
+    condition = Q(**{f"name__{part}": q})
     if "@" in q:
-        condition |= Q(email__icontains=q)
-    digits = phone_digits(q)
-    if digits and len(digits) == len(q.replace(" ", "").lstrip("+")):
+        condition |= Q(email__iexact=q)
+    if PHONE_LIKE.match(q):
+        digits = phone_digits(q)
         if len(digits) == 4:
             condition |= Q(Exact(Right("phone", 4), digits))
         elif len(digits) > 4:
-            condition |= Q(phone=phone_normalise(q)) | Q(phone__contains=digits)
+            condition |= Q(phone=phone_normalise(q))
     return customers.filter(condition)
 
 

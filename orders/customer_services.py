@@ -34,9 +34,25 @@ def customer_update(
             )
             % {"phone": phone}
         )
-    customer.name, customer.phone, customer.email = name.strip(), phone, email.strip()
+    new = {"name": name.strip(), "phone": phone, "email": email.strip()}
+    changed = [
+        f"{field}: {getattr(customer, field) or '—'} → {value or '—'}"
+        for field, value in new.items()
+        if getattr(customer, field) != value
+    ]
+    if not changed:
+        return customer
+    for field, value in new.items():
+        setattr(customer, field, value)
     customer.full_clean(exclude=["phone"])
-    customer.save(update_fields=["name", "phone", "email"])
+    customer.save(update_fields=list(new))
+    # The page's notes keep the old details: the customer may still be known by them.
+    CustomerNote.objects.create(
+        customer=customer,
+        text=_("Contact details changed: %(changes)s")
+        % {"changes": "; ".join(changed)},
+        author=actor,
+    )
     return customer
 
 

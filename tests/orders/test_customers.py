@@ -145,6 +145,9 @@ def test_customer_service_changes_the_contact_details_with_the_phone_normalised(
         "+8613900139000",
         "li@example.com",
     )
+    assert customer.notes.get().text.startswith(
+        "Contact details changed: name: 张三 → 李四"
+    )
 
 
 def test_a_phone_of_another_customer_is_refused(client, member):
@@ -179,6 +182,7 @@ def test_the_list_finds_customers_by_name_phone_last_four_and_email(console):
     assert found("王") == [wang.pk]
     assert found("5678") == [wang.pk]
     assert found("139 1234 5678") == [wang.pk]
+    assert found("+86 139 1234 5678") == [wang.pk]
     assert found("wang@example.com") == [wang.pk]
 
 
