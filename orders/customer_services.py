@@ -36,7 +36,8 @@ def customer_update(
         )
     new = {"name": name.strip(), "phone": phone, "email": email.strip()}
     changed = [
-        f"{field}: {getattr(customer, field) or '—'} → {value or '—'}"
+        f"{Customer._meta.get_field(field).verbose_name}: "
+        f"{getattr(customer, field) or '—'} → {value or '—'}"
         for field, value in new.items()
         if getattr(customer, field) != value
     ]

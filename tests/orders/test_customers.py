@@ -25,9 +25,13 @@ def english():
         yield
 
 
+@pytest.fixture(autouse=True)
+def english_pages(client):
+    client.defaults["HTTP_ACCEPT_LANGUAGE"] = "en"
+
+
 @pytest.fixture
 def console(client, member):
-    client.defaults["HTTP_ACCEPT_LANGUAGE"] = "en"
     client.force_login(member(OWNER))
     return client
 
