@@ -307,6 +307,21 @@ NOTIFICATION_RETRY_AFTER_SECONDS = env.int(
 )
 NOTIFICATION_MAX_ATTEMPTS = env.int("NOTIFICATION_MAX_ATTEMPTS", default=8)
 
+# Outbound webhooks (tracking/outbound_webhooks.py): each delivery is retried with
+# exponential backoff from WEBHOOK_RETRY_BASE_SECONDS up to WEBHOOK_RETRY_MAX_SECONDS
+# apart, and given up WEBHOOK_RETRY_HOURS after the event.
+WEBHOOK_TIMEOUT_SECONDS = env.float("WEBHOOK_TIMEOUT_SECONDS", default=10.0)
+WEBHOOK_RETRY_HOURS = env.float("WEBHOOK_RETRY_HOURS", default=24.0)
+WEBHOOK_RETRY_BASE_SECONDS = env.float("WEBHOOK_RETRY_BASE_SECONDS", default=30.0)
+WEBHOOK_RETRY_MAX_SECONDS = env.float("WEBHOOK_RETRY_MAX_SECONDS", default=3600.0)
+# Endpoints on loopback or private networks are refused unless this is set (tests,
+# a receiver inside the shop's own network).
+WEBHOOK_ALLOW_PRIVATE_ADDRESSES = env.bool(
+    "WEBHOOK_ALLOW_PRIVATE_ADDRESSES", default=False
+)
+# After a secret is rotated the old one signs too for this long.
+WEBHOOK_SECRET_OVERLAP_HOURS = env.float("WEBHOOK_SECRET_OVERLAP_HOURS", default=24.0)
+
 # --- API --------------------------------------------------------------------
 REST_FRAMEWORK = {
     "DEFAULT_AUTHENTICATION_CLASSES": [],
@@ -356,21 +371,6 @@ COD_REMITTANCE_MISSING_DAYS = env.int("COD_REMITTANCE_MISSING_DAYS", default=7)
 # --- Payment providers (billing/providers/) --------------------------------------
 # Prepaid orders still unpaid after this many hours are cancelled (stock released).
 UNPAID_ORDER_CANCEL_HOURS = env.int("UNPAID_ORDER_CANCEL_HOURS", default=24)
-# Outbound webhooks (tracking/outbound_webhooks.py): each delivery is retried with
-# exponential backoff from WEBHOOK_RETRY_BASE_SECONDS up to WEBHOOK_RETRY_MAX_SECONDS
-# apart, and given up WEBHOOK_RETRY_HOURS after the event.
-WEBHOOK_TIMEOUT_SECONDS = env.float("WEBHOOK_TIMEOUT_SECONDS", default=10.0)
-WEBHOOK_RETRY_HOURS = env.float("WEBHOOK_RETRY_HOURS", default=24.0)
-WEBHOOK_RETRY_BASE_SECONDS = env.float("WEBHOOK_RETRY_BASE_SECONDS", default=30.0)
-WEBHOOK_RETRY_MAX_SECONDS = env.float("WEBHOOK_RETRY_MAX_SECONDS", default=3600.0)
-# Endpoints on loopback or private networks are refused unless this is set (tests,
-# a receiver inside the shop's own network).
-WEBHOOK_ALLOW_PRIVATE_ADDRESSES = env.bool(
-    "WEBHOOK_ALLOW_PRIVATE_ADDRESSES", default=False
-)
-# After a secret is rotated the old one signs too for this long.
-WEBHOOK_SECRET_OVERLAP_HOURS = env.float("WEBHOOK_SECRET_OVERLAP_HOURS", default=24.0)
-
 # Alipay: our app id, and Alipay's public key (PEM text, bare base64, or a file path).
 ALIPAY_APP_ID = env.str("ALIPAY_APP_ID", default="")
 ALIPAY_PUBLIC_KEY = env.str("ALIPAY_PUBLIC_KEY", default="", multiline=True)
