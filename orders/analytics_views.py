@@ -396,6 +396,17 @@ def _rate_chart(rates, title):
     )
 
 
+def _rate_table(key, title, headers, rates, *, chart_title=None) -> Table:
+    """A table of counts with their rate column, and its bar chart."""
+    return Table(
+        key,
+        title,
+        [*headers, _("Rate %")],
+        _rate_rows(rates),
+        _rate_chart(rates, chart_title or title),
+    )
+
+
 class ExceptionsView(AnalyticsView):
     title = gettext_lazy("Exceptions")
     intro = gettext_lazy(
@@ -406,62 +417,49 @@ class ExceptionsView(AnalyticsView):
 
     def tables(self, period):
         report = analytics.exception_report(period)
-        rate = _("Rate %")
         return [
-            Table(
+            _rate_table(
                 "corrections",
                 _("Correction rate per channel"),
-                [_("Channel"), _("Orders"), _("Held for correction"), rate],
-                _rate_rows(report.corrections),
-                _rate_chart(report.corrections, _("Correction rate per channel")),
+                [_("Channel"), _("Orders"), _("Held for correction")],
+                report.corrections,
             ),
-            Table(
+            _rate_table(
                 "correction_reasons",
                 _("Correction reasons per channel"),
-                [_("Channel"), _("Reason"), _("Orders"), _("With this problem"), rate],
-                _rate_rows(report.correction_reasons),
-                _rate_chart(report.correction_reasons, _("Correction reasons")),
+                [_("Channel"), _("Reason"), _("Orders"), _("With this problem")],
+                report.correction_reasons,
+                chart_title=_("Correction reasons"),
             ),
-            Table(
+            _rate_table(
                 "backorders",
                 _("Backorder rate per SKU"),
-                [_("SKU"), _("Product"), _("Orders with it"), _("Short of it"), rate],
-                _rate_rows(report.backorders),
-                _rate_chart(report.backorders, _("Backorder rate per SKU")),
+                [_("SKU"), _("Product"), _("Orders with it"), _("Short of it")],
+                report.backorders,
             ),
-            Table(
+            _rate_table(
                 "delays",
                 _("Delay rate per carrier and route"),
-                [_("Carrier"), _("Route"), _("Parcels shipped"), _("Delayed"), rate],
-                _rate_rows(report.carriers),
-                _rate_chart(report.carriers, _("Delay rate per carrier and route")),
+                [_("Carrier"), _("Route"), _("Parcels shipped"), _("Delayed")],
+                report.carriers,
             ),
-            Table(
+            _rate_table(
                 "losses",
                 _("Loss rate per carrier and route"),
-                [_("Carrier"), _("Route"), _("Parcels shipped"), _("Lost"), rate],
-                _rate_rows(report.losses),
-                _rate_chart(report.losses, _("Loss rate per carrier and route")),
+                [_("Carrier"), _("Route"), _("Parcels shipped"), _("Lost")],
+                report.losses,
             ),
-            Table(
+            _rate_table(
                 "returns",
                 _("Return rate per SKU"),
-                [_("SKU"), _("Product"), _("Units sold"), _("Units returned"), rate],
-                _rate_rows(report.returns),
-                _rate_chart(report.returns, _("Return rate per SKU")),
+                [_("SKU"), _("Product"), _("Units sold"), _("Units returned")],
+                report.returns,
             ),
-            Table(
+            _rate_table(
                 "return_reasons",
                 _("Return reasons per SKU"),
-                [
-                    _("SKU"),
-                    _("Reason"),
-                    _("Units returned"),
-                    _("For this reason"),
-                    rate,
-                ],
-                _rate_rows(report.return_reasons),
-                _rate_chart(report.return_reasons, _("Return reasons per SKU")),
+                [_("SKU"), _("Reason"), _("Units returned"), _("For this reason")],
+                report.return_reasons,
             ),
         ]
 
