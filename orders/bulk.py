@@ -6,7 +6,6 @@ batched. Customers of marketplace orders are told of the order by the platform, 
 the only message queued here asks them to correct unusable details.
 """
 
-import json
 from dataclasses import dataclass
 
 from django.db import IntegrityError, transaction
@@ -18,7 +17,7 @@ from fulfillment.carriers import ship_by_for, ship_within_hours_by_channel
 from inventory.services import Demand, stock_reserve
 from orders.events import Actor, order_events_announce
 from orders.exceptions import OrderError
-from orders.lifecycle import order_transition_unsaved
+from orders.lifecycle import order_transition_unsaved, orders_unsaved_save
 from orders.models import Customer, Order, OrderEvent, OrderLine
 from orders.phones import phone_is_valid, phone_normalise
 from orders.pricing import rules_current
@@ -181,7 +180,10 @@ def orders_create_bulk(
     bulk_insert(OrderLine, (line for _order, lines in built for line in lines))
     events = [order_created_event(order=order, actor=actor) for order in orders]
     events += _process(built, actor)
-    _save_outcomes(orders)
+    for order in orders:
+        if order.problems:
+            order.ship_by = None  # held for correction: not accepted yet
+    orders_unsaved_save(orders)
     bulk_insert(OrderEvent, events)
     order_events_announce(events)
     for order in orders:
@@ -191,20 +193,6 @@ def orders_create_bulk(
             # As for a single order: the customer is asked to check the details.
             notification_queue_for_order(order=order, template="needs_correction")
     return BulkResult(orders=orders, errors=errors)
-
-
-def _save_outcomes(orders: list[Order]):
-    """Write where processing took each order: one UPDATE per outcome, not per order."""
-    outcomes: dict[tuple[str, str], tuple[list, list[int]]] = {}
-    for order in orders:
-        if order.problems:
-            order.ship_by = None  # held for correction: not accepted yet
-        key = (order.status, json.dumps(order.problems, sort_keys=True), order.ship_by)
-        outcomes.setdefault(key, (order.problems, []))[1].append(order.pk)
-    for (status, _key, ship_by), (problems, ids) in outcomes.items():
-        Order.objects.filter(pk__in=ids).update(
-            status=status, problems=problems, ship_by=ship_by
-        )
 
 
 def _process(built, actor) -> list[OrderEvent]:

@@ -5,6 +5,8 @@ the named verbs in ``orders.services`` or the shipping-state refresh in
 ``fulfillment.services``); nothing assigns ``Order.status`` directly.
 """
 
+import json
+
 from django.db import transaction
 
 from orders.events import Actor, actor_fields, order_event_record
@@ -113,3 +115,19 @@ def order_transition_unsaved(
     )
     order.status = to_status
     return event
+
+
+def orders_unsaved_save(orders: list[Order]):
+    """Save what ``order_transition_unsaved`` did to new orders: one UPDATE per outcome.
+
+    Bulk creation moves many orders at once; grouping them by outcome keeps it to a
+    few statements, and keeps the status write here, beside the table that allowed it.
+    """
+    outcomes: dict[tuple[str, str], tuple[list, list[int]]] = {}
+    for order in orders:
+        key = (order.status, json.dumps(order.problems, sort_keys=True), order.ship_by)
+        outcomes.setdefault(key, (order.problems, []))[1].append(order.pk)
+    for (status, _key, ship_by), (problems, ids) in outcomes.items():
+        Order.objects.filter(pk__in=ids).update(
+            status=status, problems=problems, ship_by=ship_by
+        )
