@@ -77,3 +77,87 @@ def pg_baseline(seconds: int = 20, clients: int = 8) -> float | None:
     )
     found = re.search(r"tps = ([0-9.]+)", done.stdout)
     return float(found.group(1)) if found else None
+
+
+def bench_env(database_url: str, **extra: str) -> dict:
+    """Return the environment a bench's servers and workers run in (DEBUG off, quiet logs)."""
+    return {
+        **os.environ,
+        "DATABASE_URL": database_url,
+        "DJANGO_SETTINGS_MODULE": "config.settings.local",
+        "DJANGO_DEBUG": "false",
+        "LOG_LEVEL": "WARNING",
+        **extra,
+    }
+
+
+def gunicorn_start(env: dict, *, port: int, workers: int) -> subprocess.Popen:
+    """Start gunicorn (config.wsgi) in its own process group; return once it answers."""
+    import time
+
+    import requests
+
+    server = subprocess.Popen(
+        [sys.executable, "-m", "gunicorn", "config.wsgi"]
+        + ["-b", f"127.0.0.1:{port}", "-w", str(workers), "--log-level", "warning"],
+        cwd=ROOT,
+        env=env,
+        start_new_session=True,
+    )
+    for _ in range(100):
+        try:
+            requests.get(f"http://127.0.0.1:{port}/healthz", timeout=1)
+            break
+        except requests.RequestException:  # not listening or not ready yet
+            time.sleep(0.2)
+    return server
+
+
+def process_stop(process: subprocess.Popen):
+    """SIGTERM the process group started with ``start_new_session`` and wait for it."""
+    import signal
+
+    os.killpg(process.pid, signal.SIGTERM)
+    process.wait()
+
+
+def signed_receiver(secrets: dict):
+    """Serve on 127.0.0.1; return (url, seen) where seen lists (path, message id, valid).
+
+    Checks each POST's ``X-Signature`` with ``secrets[path]`` (read per request). The
+    message id is ``X-Event-Id`` (outbound webhooks) or ``Idempotency-Key`` (app push).
+    """
+    import threading
+    from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+
+    from orders.signing import SignatureError, signature_verify
+
+    seen, lock = [], threading.Lock()
+
+    class Handler(BaseHTTPRequestHandler):
+        def do_POST(self):
+            body = self.rfile.read(int(self.headers["Content-Length"]))
+            try:
+                signature_verify(
+                    header=self.headers["X-Signature"],
+                    body=body,
+                    secret=secrets[self.path],
+                    tolerance=300,
+                )
+                valid = True
+            except (SignatureError, KeyError):
+                valid = False
+            message_id = self.headers["X-Event-Id"] or self.headers["Idempotency-Key"]
+            with lock:
+                seen.append((self.path, message_id, valid))
+            self.send_response(200)
+            self.send_header("Content-Length", "0")
+            self.end_headers()
+
+        def log_message(self, *args):
+            pass
+
+    server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+    server.daemon_threads = True
+    threading.Thread(target=server.serve_forever, daemon=True).start()
+    return f"http://127.0.0.1:{server.server_port}", seen

@@ -12,8 +12,6 @@ per request).
 import argparse
 import os
 import random
-import signal
-import subprocess
 import sys
 import threading
 import time
@@ -21,11 +19,13 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 from _common import (  # noqa: E402
-    ROOT,
+    bench_env,
     django_setup,
     fresh_database,
+    gunicorn_start,
     percentile,
     pg_baseline,
+    process_stop,
 )
 
 PORT = 8765
@@ -84,40 +84,13 @@ def main():
     url = fresh_database("oms_bench_api")
     django_setup(url)
     token = seed(args.skus, units=1_000_000)
-    env = {
-        **os.environ,
-        "DATABASE_URL": url,
-        "DJANGO_SETTINGS_MODULE": "config.settings.local",
-        "DJANGO_DEBUG": "false",
-        "LOG_LEVEL": "WARNING",
-        "REDIS_URL": os.environ.get("REDIS_URL", "redis://127.0.0.1:6379/14"),
-    }
-    server = subprocess.Popen(
-        [
-            sys.executable,
-            "-m",
-            "gunicorn",
-            "config.wsgi",
-            "-b",
-            f"127.0.0.1:{PORT}",
-            "-w",
-            str(args.workers),
-            "--log-level",
-            "warning",
-        ],
-        cwd=ROOT,
-        env=env,
-        start_new_session=True,
+    env = bench_env(
+        url, REDIS_URL=os.environ.get("REDIS_URL", "redis://127.0.0.1:6379/14")
     )
+    server = gunicorn_start(env, port=PORT, workers=args.workers)
     import requests
 
     try:
-        for _ in range(100):
-            try:
-                requests.get(f"http://127.0.0.1:{PORT}/healthz", timeout=1)
-                break
-            except requests.RequestException:  # not listening or not ready yet
-                time.sleep(0.2)
         latencies, errors = [], []
         counter = iter(range(0, args.orders, args.batch))
         lock = threading.Lock()
@@ -177,8 +150,7 @@ def main():
             thread.join()
         wall = time.perf_counter() - started
     finally:
-        os.killpg(server.pid, signal.SIGTERM)
-        server.wait()
+        process_stop(server)
 
     case = "hot SKU" if args.hot else f"{args.skus} SKUs"
     per = (

@@ -19,11 +19,15 @@ import os
 import sys
 import threading
 import time
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
-from _common import django_setup, fresh_database, percentile  # noqa: E402
+from _common import (  # noqa: E402
+    django_setup,
+    fresh_database,
+    percentile,
+    signed_receiver,
+)
 
 ADDRESS = {
     "province": "广东省",
@@ -32,40 +36,6 @@ ADDRESS = {
     "address_detail": "科技园路1号",
     "postal_code": "518000",
 }
-
-
-def receiver(secrets: dict):
-    """Serve on 127.0.0.1; return (url, seen) where seen lists (endpoint path, event id, valid)."""
-    from orders.signing import SignatureError, signature_verify
-
-    seen, lock = [], threading.Lock()
-
-    class Handler(BaseHTTPRequestHandler):
-        def do_POST(self):
-            body = self.rfile.read(int(self.headers["Content-Length"]))
-            try:
-                signature_verify(
-                    header=self.headers["X-Signature"],
-                    body=body,
-                    secret=secrets[self.path],
-                    tolerance=300,
-                )
-                valid = True
-            except SignatureError:
-                valid = False
-            with lock:
-                seen.append((self.path, self.headers["X-Event-Id"], valid))
-            self.send_response(200)
-            self.send_header("Content-Length", "0")
-            self.end_headers()
-
-        def log_message(self, *args):
-            pass
-
-    server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
-    server.daemon_threads = True
-    threading.Thread(target=server.serve_forever, daemon=True).start()
-    return f"http://127.0.0.1:{server.server_port}", seen
 
 
 def main():
@@ -115,7 +85,7 @@ def main():
 
     plain = intake(0)
     secrets = {}  # the receiver reads it per request
-    base, seen = receiver(secrets)
+    base, seen = signed_receiver(secrets)
     for name in ("accounting", "crm"):
         endpoint = outbound_webhooks.webhook_endpoint_create(
             url=f"{base}/{name}", event_types=WebhookEvent.values, actor=None
