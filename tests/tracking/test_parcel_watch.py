@@ -5,12 +5,19 @@ from datetime import timedelta
 from http.server import BaseHTTPRequestHandler
 
 import pytest
-from django.urls import reverse
 from django.utils import timezone
 
 from fulfillment.services import fulfillment_start, shipment_ship
 from orders.models import Order
 from tests.factories.fulfillment import CarrierFactory
+from tests.tracking.carrier_pushes import (
+    AFTERSHIP_SECRET,
+    PUSH_SALT,
+    aftership_body,
+    aftership_post,
+    kuaidi100_push,
+    push_param,
+)
 from tracking.adapters import aftership, kuaidi100
 from tracking.adapters.demo import outcome_of
 from tracking.models import ParcelWatch, TrackingEvent
@@ -133,39 +140,6 @@ def test_a_busy_provider_is_asked_again_later_and_later(kuaidi100_parcel):
     assert second_wait > first_wait
 
 
-PUSH_SALT = "push-salt"
-
-
-def kuaidi100_push(client, param, *, salt=PUSH_SALT):
-    return client.post(
-        reverse("carrier_webhooks:kuaidi100"),
-        {"param": param, "sign": kuaidi100.sign(param + salt)},
-    )
-
-
-def push_param(number, status="polling", code="5"):
-    return json.dumps(
-        {
-            "status": status,
-            "message": "",
-            "lastResult": {
-                "nu": number,
-                "ischeck": "0",
-                "status": "200",
-                "data": [
-                    {
-                        "ftime": "2026-11-20 08:30:00",
-                        "context": "快件正在派送途中",
-                        "areaName": "广东,深圳市",
-                        "statusCode": code,
-                    }
-                ],
-            },
-        },
-        ensure_ascii=False,
-    )
-
-
 def test_a_signed_kuaidi100_push_stores_its_scans_and_gets_their_reply(
     client, kuaidi100_parcel, settings
 ):
@@ -234,36 +208,15 @@ def test_an_abort_push_goes_back_to_polling_and_subscribes_later(
 def test_an_aftership_webhook_is_stored_once_and_replays_are_refused(
     client, place_order, ship, settings
 ):
-    settings.AFTERSHIP_WEBHOOK_SECRET = "whsec"
+    settings.AFTERSHIP_WEBHOOK_SECRET = AFTERSHIP_SECRET
     (parcel,) = ship(place_order(payment_method="cod"))
-    body = json.dumps(
-        {
-            "event_id": "ev-9",
-            "msg": {
-                "tracking_number": parcel.tracking_number,
-                "tag": "OutForDelivery",
-                "checkpoints": [
-                    {
-                        "checkpoint_time": "2026-11-20T08:30:00+08:00",
-                        "tag": "OutForDelivery",
-                        "message": "派送中",
-                    }
-                ],
-            },
-        }
-    ).encode()
-    url = reverse("carrier_webhooks:aftership")
+    body = aftership_body(parcel.tracking_number, event_id="ev-9")
 
     def post(signature):
-        return client.post(
-            url,
-            body,
-            content_type="application/json",
-            HTTP_AFTERSHIP_HMAC_SHA256=signature,
-        )
+        return aftership_post(client, body, signature=signature)
 
     assert post("forged").status_code == 401
-    good = aftership.webhook_signature(body, "whsec")
+    good = aftership.webhook_signature(body, AFTERSHIP_SECRET)
     assert post(good).content == b"ok"
     assert post(good).content == b"replay"
     assert TrackingEvent.objects.filter(shipment=parcel).count() == 1
@@ -272,31 +225,13 @@ def test_an_aftership_webhook_is_stored_once_and_replays_are_refused(
 def test_an_aftership_webhook_with_a_nul_character_is_acknowledged_and_stores_nothing(
     client, place_order, ship, settings
 ):
-    settings.AFTERSHIP_WEBHOOK_SECRET = "whsec"
+    settings.AFTERSHIP_WEBHOOK_SECRET = AFTERSHIP_SECRET
     (parcel,) = ship(place_order(payment_method="cod"))
-    body = json.dumps(
-        {
-            "event_id": "ev-10",
-            "msg": {
-                "tracking_number": parcel.tracking_number,
-                "tag": "OutForDelivery",
-                "checkpoints": [
-                    {
-                        "checkpoint_time": "2026-11-20T08:30:00+08:00",
-                        "tag": "OutForDelivery",
-                        "message": "派\x00送中",
-                    }
-                ],
-            },
-        }
-    ).encode()
-
-    response = client.post(
-        reverse("carrier_webhooks:aftership"),
-        body,
-        content_type="application/json",
-        HTTP_AFTERSHIP_HMAC_SHA256=aftership.webhook_signature(body, "whsec"),
+    body = aftership_body(
+        parcel.tracking_number, event_id="ev-10", message="派\x00送中"
     )
+
+    response = aftership_post(client, body)
 
     assert response.status_code == 200
     assert not TrackingEvent.objects.exists()
