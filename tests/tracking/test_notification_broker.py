@@ -11,25 +11,25 @@ import json
 import os
 import shutil
 import signal
-import socket
-import subprocess
-import sys
 import threading
 import time
 from http.server import BaseHTTPRequestHandler
-from pathlib import Path
 
 import pytest
 from django.db import connection
 
 from orders.models import Order, OrderEvent
 from orders.signing import signature_verify
+from tests.processes import (  # noqa: F401 - private_redis is a fixture
+    private_redis,
+    process_stop,
+    wait_for,
+    worker_start,
+)
 from tests.tracking.test_worker_redis import REDIS_URL
 from tracking import tasks
 from tracking.models import Notification
 
-ROOT = Path(__file__).resolve().parents[2]
-CELERY = str(Path(sys.executable).with_name("celery"))
 VISIBILITY_TIMEOUT = 3
 
 pytestmark = [
@@ -45,78 +45,13 @@ pytestmark = [
 ]
 
 
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
-
-
-class PrivateRedis:
-    """A throwaway redis-server on its own port, stopped and started by the test."""
-
-    def __init__(self, tmp_path):
-        self.port = free_port()
-        self.dir = tmp_path
-        self.process = None
-
-    @property
-    def url(self):
-        return f"redis://127.0.0.1:{self.port}/0"
-
-    def start(self):
-        self.process = subprocess.Popen(
-            [
-                "redis-server",
-                "--port",
-                str(self.port),
-                "--bind",
-                "127.0.0.1",
-                "--save",
-                "",
-                "--appendonly",
-                "no",
-                "--dir",
-                str(self.dir),
-            ],
-            stdout=subprocess.DEVNULL,
-            stderr=subprocess.DEVNULL,
-        )
-        wait_for(lambda: self.answers(), "redis-server to start", seconds=10)
-
-    def stop(self):
-        if self.process and self.process.poll() is None:
-            self.process.terminate()
-            self.process.wait(timeout=10)
-        wait_for(lambda: not self.answers(), "redis-server to stop", seconds=10)
-
-    def answers(self) -> bool:
-        try:
-            with socket.create_connection(("127.0.0.1", self.port), timeout=0.2) as s:
-                s.sendall(b"PING\r\n")
-                return s.recv(16).startswith(b"+PONG")
-        except OSError:
-            return False
-
-
-def wait_for(condition, what, seconds=30.0):
-    deadline = time.monotonic() + seconds
-    while time.monotonic() < deadline:
-        if condition():
-            return
-        time.sleep(0.1)
-    pytest.fail(f"timed out after {seconds:.0f} s waiting for {what}")
-
-
 @pytest.fixture
-def private_redis(tmp_path):
-    redis = PrivateRedis(tmp_path)
-    redis.start()
-    yield redis
-    redis.stop()
-
-
-@pytest.fixture
-def workers(transactional_db, private_redis, celery_broker, tmp_path):
+def workers(
+    transactional_db,
+    private_redis,  # noqa: F811
+    celery_broker,
+    tmp_path,
+):
     """Return a function starting a ``celery worker`` process on the private Redis."""
     if connection.vendor == "sqlite":
         pytest.skip(
@@ -142,41 +77,13 @@ def workers(transactional_db, private_redis, celery_broker, tmp_path):
     started = []
 
     def start(name):
-        log = open(tmp_path / f"{name}.log", "wb")  # noqa: SIM115
-        process = subprocess.Popen(
-            [
-                CELERY,
-                "-A",
-                "config.celery_app",
-                "worker",
-                "--pool",
-                "solo",
-                "-n",
-                f"{name}@%h",
-                "-l",
-                "info",
-                "--without-gossip",
-                "--without-mingle",
-                "--without-heartbeat",
-            ],
-            cwd=ROOT,
-            env=env,
-            stdout=log,
-            stderr=subprocess.STDOUT,
-        )
-        started.append((process, log))
-        return process
+        worker = worker_start(name, env=env, log_path=tmp_path / f"{name}.log")
+        started.append(worker.process)
+        return worker.process
 
     yield start
-    for process, log in started:
-        if process.poll() is None:
-            process.terminate()
-            try:
-                process.wait(timeout=15)
-            except subprocess.TimeoutExpired:
-                process.kill()
-                process.wait()
-        log.close()
+    for process in started:
+        process_stop(process, seconds=15)
 
 
 class AppBackend(BaseHTTPRequestHandler):
@@ -279,7 +186,12 @@ def test_a_worker_killed_mid_send_leaves_exactly_one_message_delivered(
 
 
 def test_messages_queued_while_redis_is_down_are_all_sent_after_it_restarts(
-    workers, app_backend, private_redis, place_order, ship, celery_broker
+    workers,
+    app_backend,
+    private_redis,  # noqa: F811
+    place_order,
+    ship,
+    celery_broker,
 ):
     workers("survivor")
     orders = [place_order(payment_method="cod") for _ in range(3)]

@@ -7,12 +7,9 @@ name every task they receive and finish, so the tests count executions per task 
 """
 
 import os
-import re
 import shutil
-import subprocess
 import time
 from collections import Counter
-from pathlib import Path
 
 import pytest
 from django.conf import settings
@@ -21,21 +18,19 @@ from django.db import connection
 from fulfillment.services import fulfillment_start, shipment_ship
 from orders.models import OrderEvent
 from tests.factories.fulfillment import CarrierFactory
-from tests.tracking.test_notification_broker import (
-    CELERY,
-    ROOT,
-    AppBackend,
-    PrivateRedis,
+from tests.processes import (  # noqa: F401 - private_redis is a fixture
+    private_redis,
+    process_stop,
     wait_for,
+    worker_start,
 )
+from tests.tracking.test_notification_broker import AppBackend
 from tests.tracking.test_worker_redis import REDIS_URL
 from tracking import tasks
 from tracking.adapters.demo import DemoCarrierHandler
 from tracking.models import Notification
 
 QUEUES = settings.CELERY_QUEUE_NAMES
-FINISHED = re.compile(r"Task ([\w.]+)\[([0-9a-f-]+)\] succeeded")
-RECEIVED = re.compile(r"Task ([\w.]+)\[([0-9a-f-]+)\] received")
 
 pytestmark = [
     pytest.mark.broker,
@@ -50,34 +45,13 @@ pytestmark = [
 ]
 
 
-class Worker:
-    """A ``celery worker`` process and its log."""
-
-    def __init__(self, name, process, log_path):
-        self.name = name
-        self.process = process
-        self.log_path = log_path
-
-    def log(self) -> str:
-        return Path(self.log_path).read_text(errors="replace")
-
-    def finished(self, task_name) -> list[str]:
-        return [i for n, i in FINISHED.findall(self.log()) if n == task_name]
-
-    def received(self, task_name) -> list[str]:
-        return [i for n, i in RECEIVED.findall(self.log()) if n == task_name]
-
-
 @pytest.fixture
-def private_redis(tmp_path):
-    redis = PrivateRedis(tmp_path)
-    redis.start()
-    yield redis
-    redis.stop()
-
-
-@pytest.fixture
-def workers(transactional_db, private_redis, celery_broker, tmp_path):
+def workers(
+    transactional_db,
+    private_redis,  # noqa: F811
+    celery_broker,
+    tmp_path,
+):
     """Return a function starting a named ``celery worker`` on some queues; waits until ready."""
     if connection.vendor == "sqlite":
         pytest.skip(
@@ -100,21 +74,12 @@ def workers(transactional_db, private_redis, celery_broker, tmp_path):
     started = []
 
     def start(name, *, queues=None, extra_env=None):
-        log_path = tmp_path / f"{name}.log"
-        argv = [CELERY, "-A", "config.celery_app", "worker", "--pool", "solo"]
-        argv += ["-n", f"{name}@%h", "-l", "info", "--without-gossip"]
-        argv += ["--without-mingle", "--without-heartbeat"]
-        if queues:
-            argv += ["-Q", ",".join(queues)]
-        with open(log_path, "wb") as log:
-            process = subprocess.Popen(
-                argv,
-                cwd=ROOT,
-                env={**env, **(extra_env or {})},
-                stdout=log,
-                stderr=subprocess.STDOUT,
-            )
-        worker = Worker(name, process, log_path)
+        worker = worker_start(
+            name,
+            env={**env, **(extra_env or {})},
+            log_path=tmp_path / f"{name}.log",
+            queues=queues,
+        )
         started.append(worker)
         wait_for(lambda: " ready." in worker.log(), f"worker {name} to start")
         return worker
@@ -122,14 +87,8 @@ def workers(transactional_db, private_redis, celery_broker, tmp_path):
     start.app = app
     yield start
     for worker in started:
-        if worker.process.poll() is None:
-            worker.process.terminate()
-            try:
-                worker.process.wait(timeout=5)
-            except subprocess.TimeoutExpired:
-                # A solo worker may linger after its warm shutdown; the test is over.
-                worker.process.kill()
-                worker.process.wait()
+        # A solo worker may linger after its warm shutdown; the test is over.
+        process_stop(worker.process, seconds=5)
 
 
 @pytest.fixture
