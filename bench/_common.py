@@ -91,8 +91,13 @@ def bench_env(database_url: str, **extra: str) -> dict:
     }
 
 
-def gunicorn_start(env: dict, *, port: int, workers: int) -> subprocess.Popen:
-    """Start gunicorn (config.wsgi) in its own process group; return once it answers."""
+def gunicorn_start(
+    env: dict, *, port: int, workers: int, output=None
+) -> subprocess.Popen:
+    """Start gunicorn (config.wsgi) in its own process group; return once it answers.
+
+    ``output``: a file for its stdout and stderr (default: this process's).
+    """
     import time
 
     import requests
@@ -103,6 +108,8 @@ def gunicorn_start(env: dict, *, port: int, workers: int) -> subprocess.Popen:
         cwd=ROOT,
         env=env,
         start_new_session=True,
+        stdout=output,
+        stderr=output,
     )
     for _ in range(100):
         try:
