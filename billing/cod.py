@@ -587,23 +587,19 @@ def cod_missing_refresh(*, actor: Actor = "system", now=None) -> int:
     return len(created)
 
 
-@transaction.atomic
-def cod_difference_resolve(
-    *, difference: CodDifference, note: str, actor: Actor
-) -> CodDifference:
-    """Close a COD difference with finance's note, recording who and when."""
-    difference = CodDifference.objects.select_for_update().get(pk=difference.pk)
+def resolution_record(*, obj, note: str, actor: Actor) -> str:
+    """Close a locked difference (a ``Resolution``) with finance's note; return the note."""
     note = (note or "").strip()
     if not note:
         raise OrderError(_("Say how the difference was resolved."))
-    if difference.resolved_at:
+    if obj.resolved_at:
         raise OrderError(_("This difference is already resolved."))
     who = actor_fields(actor)
-    difference.resolved_at = timezone.now()
-    difference.resolved_by = who["actor"]
-    difference.resolved_by_label = who["actor_label"]
-    difference.resolution_note = note[:300]
-    difference.save(
+    obj.resolved_at = timezone.now()
+    obj.resolved_by = who["actor"]
+    obj.resolved_by_label = who["actor_label"]
+    obj.resolution_note = note[:300]
+    obj.save(
         update_fields=[
             "resolved_at",
             "resolved_by",
@@ -611,6 +607,16 @@ def cod_difference_resolve(
             "resolution_note",
         ]
     )
+    return note
+
+
+@transaction.atomic
+def cod_difference_resolve(
+    *, difference: CodDifference, note: str, actor: Actor
+) -> CodDifference:
+    """Close a COD difference with finance's note, recording who and when."""
+    difference = CodDifference.objects.select_for_update().get(pk=difference.pk)
+    note = resolution_record(obj=difference, note=note, actor=actor)
     if difference.collection_id:
         order_event_record(
             order=difference.collection.order,

@@ -88,11 +88,14 @@ class SettlementLineInline(ReadOnlyInline):
         "expected",
         "settled_at",
         "status",
+        "resolution_note",
+        "resolved_at",
+        "resolved_by",
     )
     readonly_fields = fields
 
     def get_queryset(self, request):
-        return super().get_queryset(request).select_related("order")
+        return super().get_queryset(request).select_related("order", "resolved_by")
 
 
 @admin.register(MarketplaceSettlement)

@@ -25,6 +25,18 @@ def _user(name):
     )
 
 
+class Resolution(models.Model):
+    """A difference finance closes with a note, recording who and when."""
+
+    resolved_at = models.DateTimeField(_("resolved at"), null=True, blank=True)
+    resolved_by = _user(_("resolved by"))
+    resolved_by_label = models.CharField(_("resolved by"), max_length=64, blank=True)
+    resolution_note = models.CharField(_("resolution"), max_length=300, blank=True)
+
+    class Meta:
+        abstract = True
+
+
 class CodCollection(models.Model):
     """The cash the courier collected for one parcel of a cash-on-delivery order."""
 
@@ -143,7 +155,7 @@ class CodRemittanceLine(models.Model):
         return f"{self.tracking_number} ¥{self.amount}"
 
 
-class CodDifference(models.Model):
+class CodDifference(Resolution):
     """Something in the COD money that does not add up, open until finance resolves it."""
 
     class Kind(models.TextChoices):
@@ -179,10 +191,6 @@ class CodDifference(models.Model):
     expected = models.DecimalField(_("expected"), **MONEY)
     received = models.DecimalField(_("received"), **MONEY)
     found_at = models.DateTimeField(_("found at"), default=timezone.now)
-    resolved_at = models.DateTimeField(_("resolved at"), null=True, blank=True)
-    resolved_by = _user(_("resolved by"))
-    resolved_by_label = models.CharField(_("resolved by"), max_length=64, blank=True)
-    resolution_note = models.CharField(_("resolution"), max_length=300, blank=True)
 
     class Meta:
         verbose_name = _("COD difference")
@@ -232,8 +240,12 @@ class MarketplaceSettlement(models.Model):
         return f"{self.channel} {self.file_name or self.pk}"
 
 
-class MarketplaceSettlementLine(models.Model):
-    """One order's settlement: money received and the platform's fee."""
+class MarketplaceSettlementLine(Resolution):
+    """One order's settlement: money received and the platform's fee.
+
+    A row that differs from its order, or matches no order, stays open until
+    finance resolves it with a note.
+    """
 
     class Status(models.TextChoices):
         MATCHED = "matched", _("Matched")
@@ -273,6 +285,10 @@ class MarketplaceSettlementLine(models.Model):
                 fields=["order"],
                 condition=Q(order__isnull=False),
                 name="settlement_line_order_once",
+            ),
+            models.CheckConstraint(
+                condition=Q(resolved_at__isnull=True) | ~Q(resolution_note=""),
+                name="settlement_line_resolved_with_note",
             ),
         ]
 

@@ -79,6 +79,10 @@ def settlements_list() -> QuerySet[MarketplaceSettlement]:
             matched=Count("lines", filter=Q(lines__status=L.MATCHED)),
             different=Count("lines", filter=Q(lines__status=L.DIFFERENT)),
             unmatched=Count("lines", filter=Q(lines__status=L.UNMATCHED)),
+            open_count=Count(
+                "lines",
+                filter=~Q(lines__status=L.MATCHED) & Q(lines__resolved_at__isnull=True),
+            ),
         )
         .order_by("-imported_at", "-id")
     )

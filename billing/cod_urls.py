@@ -41,4 +41,9 @@ urlpatterns = [
         views.SettlementDetailView.as_view(),
         name="settlement_detail",
     ),
+    path(
+        "settlements/lines/<int:pk>/resolve/",
+        views.SettlementLineResolveView.as_view(),
+        name="settlement_line_resolve",
+    ),
 ]

@@ -26,8 +26,9 @@ from billing.cod_models import (
     CodDifference,
     CodRemittance,
     MarketplaceSettlement,
+    MarketplaceSettlementLine,
 )
-from billing.settlements import settlement_import
+from billing.settlements import settlement_import, settlement_line_resolve
 from orders.exceptions import OrderError
 from orders.forms import form_errors_text
 
@@ -81,30 +82,33 @@ class MissingCheckView(FinancePage):
         return redirect("finance:cod_reconciliation")
 
 
+def resolve_post(request, *, resolve, fallback_url: str):
+    """Run ``resolve(note)`` from the posted form; message the result, go back."""
+    form = DifferenceResolveForm(request.POST)
+    if not form.is_valid():
+        messages.error(request, form_errors_text(form))
+    else:
+        try:
+            resolve(form.cleaned_data["note"])
+        except OrderError as error:
+            messages.error(request, str(error))
+        else:
+            messages.success(request, _("Difference resolved."))
+    next_url = request.POST.get("next")
+    return redirect(next_url if url_is_local(next_url) else fallback_url)
+
+
 class DifferenceResolveView(FinancePage):
     http_method_names = ["post"]
 
     def post(self, request, pk):
         difference = get_object_or_404(CodDifference, pk=pk)
-        form = DifferenceResolveForm(request.POST)
-        if not form.is_valid():
-            messages.error(request, form_errors_text(form))
-        else:
-            try:
-                cod_difference_resolve(
-                    difference=difference,
-                    note=form.cleaned_data["note"],
-                    actor=request.user,
-                )
-            except OrderError as error:
-                messages.error(request, str(error))
-            else:
-                messages.success(request, _("Difference resolved."))
-        next_url = request.POST.get("next")
-        return redirect(
-            next_url
-            if url_is_local(next_url)
-            else reverse("finance:cod_reconciliation")
+        return resolve_post(
+            request,
+            resolve=lambda note: cod_difference_resolve(
+                difference=difference, note=note, actor=request.user
+            ),
+            fallback_url=reverse("finance:cod_reconciliation"),
         )
 
 
@@ -270,11 +274,35 @@ class SettlementDetailView(LoginRequiredMixin, PermissionRequiredMixin, View):
             pk=pk,
         )
         show = request.GET.get("show", "problems")
-        lines = settlement.lines.select_related("order")
+        lines = settlement.lines.select_related("order", "resolved_by")
         if show == "problems":
-            lines = lines.exclude(status="matched")
+            lines = lines.exclude(status="matched").filter(resolved_at__isnull=True)
         return render(
             request,
             "billing/settlement_detail.html",
-            {"settlement": settlement, "lines": lines, "show": show},
+            {
+                "settlement": settlement,
+                "lines": lines,
+                "show": show,
+                "can_resolve": request.user.has_perm(
+                    "billing.change_marketplacesettlementline"
+                ),
+            },
+        )
+
+
+class SettlementLineResolveView(LoginRequiredMixin, PermissionRequiredMixin, View):
+    permission_required = "billing.change_marketplacesettlementline"
+    http_method_names = ["post"]
+
+    def post(self, request, pk):
+        line = get_object_or_404(MarketplaceSettlementLine, pk=pk)
+        return resolve_post(
+            request,
+            resolve=lambda note: settlement_line_resolve(
+                line=line, note=note, actor=request.user
+            ),
+            fallback_url=reverse(
+                "finance:settlement_detail", args=[line.settlement_id]
+            ),
         )

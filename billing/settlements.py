@@ -3,8 +3,8 @@
 The platform's settlement file (CSV, UTF-8 or GBK) is matched to our orders by the
 channel and the platform's order id (``Order.external_id``). A row for an order we
 do not know, or whose money received plus fee is not what the buyer paid, is
-listed for finance; an order is settled once, so the same file imported again adds
-nothing.
+listed for finance until resolved with a note; an order is settled once, so the
+same file imported again adds nothing.
 """
 
 import csv
@@ -17,7 +17,7 @@ from django.utils import timezone
 from django.utils.dateparse import parse_date, parse_datetime
 from django.utils.translation import gettext as _
 
-from billing.cod import cell, csv_text, parse_amount
+from billing.cod import cell, csv_text, parse_amount, resolution_record
 from billing.cod_models import MarketplaceSettlement, MarketplaceSettlementLine
 from billing.journal import journal_settlement_line_post
 from orders.events import Actor, actor_fields, order_event_record
@@ -205,3 +205,24 @@ def settlement_import(
             data={"settlement": settlement.pk},
         )
     return settlement
+
+
+@transaction.atomic
+def settlement_line_resolve(
+    *, line: MarketplaceSettlementLine, note: str, actor: Actor
+) -> MarketplaceSettlementLine:
+    """Close a settlement row that differs or matches no order, with finance's note."""
+    line = MarketplaceSettlementLine.objects.select_for_update().get(pk=line.pk)
+    if line.status == L.MATCHED:
+        raise OrderError(_("This row matched its order: there is nothing to resolve."))
+    note = resolution_record(obj=line, note=note, actor=actor)
+    if line.order_id:
+        order_event_record(
+            order=line.order,
+            kind=OrderEvent.Kind.PAYMENT,
+            actor=actor,
+            message=_("Settlement difference of ¥%(difference)s resolved: %(note)s")
+            % {"difference": line.difference, "note": note},
+            data={"settlement_line": line.pk},
+        )
+    return line

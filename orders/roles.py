@@ -81,6 +81,7 @@ ROLES: dict[str, list[str]] = {
         "billing.view_coddifference",
         "billing.view_marketplacesettlement",
         "billing.add_marketplacesettlement",
+        "billing.change_marketplacesettlementline",
         "billing.view_journalentry",
         "billing.view_finance_reports",
         "fulfillment.view_shipment",

@@ -131,6 +131,7 @@ CONSOLE = {
     "finance:cod_remittance_detail": (GET, {OWNER, FIN}),
     "finance:settlements": (GET, {OWNER, FIN}),
     "finance:settlement_detail": (GET, {OWNER, FIN}),
+    "finance:settlement_line_resolve": (POST, {OWNER, FIN}),
     "finance_reports:sales": (GET, {OWNER, FIN}),
     "tracking:scan_add": (GET, {OWNER, CS, WH}),
     "tracking:exceptions": (GET, {OWNER, CS, WH, FIN}),

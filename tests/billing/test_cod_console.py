@@ -200,3 +200,57 @@ def test_the_order_page_shows_the_marketplace_settlement(finance, staff_user):
 
     assert "Marketplace settlement" in page
     assert "94.50" in page and "5.50" in page
+
+
+def test_finance_resolves_a_settlement_difference_from_the_settlement_page(
+    finance, staff_user
+):
+    from billing.settlements import settlement_import
+
+    taobao = ChannelFactory(code="taobao", name="淘宝", kind=Channel.Kind.MARKETPLACE)
+    OrderFactory(channel=taobao, external_id="3187000000000001")
+    settlement = settlement_import(
+        channel=taobao,
+        data="订单编号,实收金额,佣金\n3187000000000001,80.00,5.00\n".encode(),
+        actor=staff_user,
+    )
+    detail = reverse("finance:settlement_detail", args=[settlement.pk])
+    line = settlement.lines.get()
+    resolve = reverse("finance:settlement_line_resolve", args=[line.pk])
+    assert resolve in finance.get(detail).content.decode()
+    listed = finance.get(reverse("finance:settlements")).context["settlements"]
+    assert [s.open_count for s in listed] == [1]
+
+    response = finance.post(
+        resolve, {"note": "Platform coupon", "next": detail}, follow=True
+    )
+
+    assert response.redirect_chain[-1][0] == detail
+    page = response.content.decode()
+    assert "Difference resolved." in page
+    assert resolve not in page  # no longer an open problem
+    every_row = finance.get(detail + "?show=all").content.decode()
+    assert "Platform coupon" in every_row
+    listed = finance.get(reverse("finance:settlements")).context["settlements"]
+    assert [s.open_count for s in listed] == [0]
+
+
+def test_customer_service_cannot_resolve_a_settlement_row(client, member, staff_user):
+    from billing.settlements import settlement_import
+
+    taobao = ChannelFactory(code="taobao", name="淘宝", kind=Channel.Kind.MARKETPLACE)
+    settlement = settlement_import(
+        channel=taobao,
+        data="订单编号,实收金额,佣金\n3187000000000999,80.00,5.00\n".encode(),
+        actor=staff_user,
+    )
+    line = settlement.lines.get()
+    client.force_login(member(CUSTOMER_SERVICE))
+
+    response = client.post(
+        reverse("finance:settlement_line_resolve", args=[line.pk]), {"note": "x"}
+    )
+
+    assert response.status_code == 403
+    line.refresh_from_db()
+    assert line.resolved_at is None

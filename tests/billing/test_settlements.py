@@ -7,7 +7,7 @@ from django.utils import translation
 
 from billing.cod_selectors import settlement_for_order
 from billing.models import MarketplaceSettlementLine
-from billing.settlements import settlement_import
+from billing.settlements import settlement_import, settlement_line_resolve
 from orders.exceptions import OrderError
 from orders.models import Channel
 from tests.factories.orders import ChannelFactory, OrderFactory
@@ -100,3 +100,73 @@ def test_a_settlement_file_without_its_columns_is_refused(taobao, staff_user):
     assert str(caught.value) == (
         "The file needs a 订单编号 (order id) and a 实收金额 (amount received) column."
     )
+
+
+@pytest.fixture
+def imported(taobao, orders, staff_user):
+    """A settlement with one row matched, one differing and one for no known order."""
+    return settlement_import(
+        channel=taobao,
+        data=settlement_file(
+            ("3187000000000001", "95.00", "5.00", "2026-11-20"),
+            ("3187000000000002", "90.00", "5.00", "2026-11-20"),
+            ("3187000000000999", "10.00", "0.50", "2026-11-20"),
+        ),
+        actor=staff_user,
+    )
+
+
+def test_finance_resolves_a_difference_with_a_note_on_the_orders_timeline(
+    imported, staff_user
+):
+    line = imported.lines.get(status=L.DIFFERENT)
+
+    with translation.override("en"):
+        settlement_line_resolve(line=line, note="平台补贴 5 元", actor=staff_user)
+
+    line.refresh_from_db()
+    assert line.resolution_note == "平台补贴 5 元"
+    assert (line.resolved_by, line.resolved_at is not None) == (staff_user, True)
+    event = line.order.events.get(data__settlement_line=line.pk)
+    assert event.message == "Settlement difference of ¥-5.00 resolved: 平台补贴 5 元"
+    assert event.actor == staff_user
+
+
+def test_a_row_for_no_known_order_is_resolved_without_an_event(imported, staff_user):
+    line = imported.lines.get(status=L.UNMATCHED)
+
+    settlement_line_resolve(line=line, note="另一家店的订单", actor=staff_user)
+
+    line.refresh_from_db()
+    assert line.resolved_at is not None and line.order is None
+
+
+@pytest.mark.parametrize(
+    ("status", "note", "error"),
+    [
+        (L.MATCHED, "ok", "This row matched its order: there is nothing to resolve."),
+        (L.DIFFERENT, "  ", "Say how the difference was resolved."),
+    ],
+)
+def test_a_matched_row_or_an_empty_note_is_refused(
+    imported, staff_user, status, note, error
+):
+    line = imported.lines.get(status=status)
+
+    with translation.override("en"), pytest.raises(OrderError, match=error):
+        settlement_line_resolve(line=line, note=note, actor=staff_user)
+
+    line.refresh_from_db()
+    assert line.resolved_at is None
+
+
+def test_a_row_is_resolved_once(imported, staff_user):
+    line = imported.lines.get(status=L.DIFFERENT)
+    settlement_line_resolve(line=line, note="first", actor=staff_user)
+
+    with translation.override("en"), pytest.raises(OrderError, match="already"):
+        settlement_line_resolve(line=line, note="second", actor=staff_user)
+
+    line.refresh_from_db()
+    assert line.resolution_note == "first"
+    assert line.order.events.filter(data__settlement_line=line.pk).count() == 1
