@@ -4,7 +4,7 @@ from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.db import models
 from django.db.models import F, Q
-from django.db.models.functions import Right, Round
+from django.db.models.functions import Right, Round, Upper
 from django.urls import reverse
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
@@ -131,8 +131,12 @@ class Customer(models.Model):
                 name="customer_phone_unique",
             )
         ]
-        # The order search finds customers by the last 4 digits of their phone.
-        indexes = [models.Index(Right("phone", 4), name="customer_phone_last4")]
+        # The order search finds customers by the last 4 digits of their phone;
+        # the customer search by email, whatever its case (email__iexact).
+        indexes = [
+            models.Index(Right("phone", 4), name="customer_phone_last4"),
+            models.Index(Upper("email"), name="customer_email_upper"),
+        ]
         permissions = [
             ("merge_customer", _("Can merge customers")),
         ]
