@@ -34,19 +34,26 @@ def signature_verify(
     timestamp, candidates = None, []
     for part in (header or "").split(","):
         key, _sep, value = part.strip().partition("=")
-        if key == "t" and value.isdigit():
-            timestamp = int(value)
+        # isdigit() alone takes "²", and int() refuses over 4300 digits: either was
+        # a server error instead of a malformed header.
+        if key == "t" and value.isascii() and value.isdigit():
+            try:
+                timestamp = int(value)
+            except ValueError:
+                timestamp = None
         elif key == "v1" and value:
             candidates.append(value.lower())
     if timestamp is None or not candidates:
         raise SignatureError(_("The X-Signature header is missing or malformed."))
     now = time.time() if now is None else now
-    if abs(now - timestamp) > tolerance:
+    # Compared, not subtracted: a timestamp of hundreds of digits overflows a float.
+    if not now - tolerance <= timestamp <= now + tolerance:
         raise SignatureError(
             _("The signature's timestamp is too old or in the future.")
         )
     expected = signature_compute(secret=secret, timestamp=timestamp, body=body)
     for candidate in candidates:
-        if hmac.compare_digest(candidate, expected):
+        # As bytes: compare_digest raises on a str with non-ASCII characters.
+        if hmac.compare_digest(candidate.encode(), expected.encode()):
             return expected
     raise SignatureError(_("The signature does not match."))
