@@ -57,8 +57,10 @@ def webhook_signature(body: bytes, secret: str) -> str:
 
 
 def webhook_verify(*, body: bytes, signature: str, secret: str) -> bool:
+    # As bytes: compare_digest raises on a str with non-ASCII characters (a header
+    # arrives as Latin-1, so any byte over 0x7f makes one).
     return bool(secret) and hmac.compare_digest(
-        webhook_signature(body, secret), signature or ""
+        webhook_signature(body, secret).encode(), (signature or "").encode()
     )
 
 

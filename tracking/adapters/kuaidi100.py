@@ -193,7 +193,10 @@ class Kuaidi100:
 
 def push_verify(*, param: str, signature: str, salt: str) -> bool:
     """Whether a push callback's ``sign`` matches ``upper(md5(param + salt))``."""
-    return hmac.compare_digest(sign(param + salt), (signature or "").upper())
+    # As bytes: compare_digest raises on a str with non-ASCII characters.
+    return hmac.compare_digest(
+        sign(param + salt).encode(), (signature or "").upper().encode()
+    )
 
 
 def push_parse(param: str, *, carrier_code: str) -> tuple[str, TrackingResult | None]:
