@@ -82,7 +82,9 @@ class WechatPayProvider(PaymentProvider):
         except ValueError:
             raise reject(_("Bad timestamp.")) from None
         now = time.time() if now is None else now.timestamp()
-        if abs(now - timestamp) > settings.WECHATPAY_TIMESTAMP_TOLERANCE_SECONDS:
+        tolerance = settings.WECHATPAY_TIMESTAMP_TOLERANCE_SECONDS
+        # Compared, not subtracted: a timestamp of hundreds of digits overflows a float.
+        if not now - tolerance <= timestamp <= now + tolerance:
             raise reject(_("The timestamp is too far from now."))
         message = f"{headers['Timestamp']}\n{headers['Nonce']}\n{body}\n"
         if not rsa_sha256_valid(key, message, headers["Signature"]):
