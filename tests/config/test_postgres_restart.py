@@ -147,9 +147,7 @@ def shop(
     """The shop as separate processes on the private database and Redis."""
     env = {
         **os.environ,
-        "DJANGO_SETTINGS_MODULE": os.environ.get(
-            "PGR_SETTINGS", "config.settings.test"
-        ),
+        "DJANGO_SETTINGS_MODULE": "config.settings.test",
         "DATABASE_URL": private_postgres.url,
         "DATABASE_REPLICA_URL": "",
         "CELERY_BROKER_URL": private_redis.url,
