@@ -33,9 +33,10 @@ p50/p95/p99 latency; the memory of each process; then waits for the outbox to dr
 checks exactly: orders the clients were told were created == the channel's new orders,
 stock reserved == reservations == units ordered on unshipped orders and the ledger
 agrees, units that left == units shipped, each webhook delivery received once with a
-valid signature and as many as were delivered, one ``order.created`` per order, every app
-push received once, nothing left pending. Exits 1 if any check fails or any error
-occurred.
+valid signature and as many as were delivered, ``order.created`` and ``order.allocated``
+once per order, ``order.shipped`` once per parcel, ``order.delivered`` once per delivered
+order, every app push received once, nothing left pending. Exits 1 if any check fails
+or any error occurred. ``--drain-seconds`` (300) bounds the wait for the outbox.
 
 The status page's rate limit (``TRACK_LOOKUP_LIMIT``, 20 per address per 10 minutes) is
 raised for the run: every client comes from 127.0.0.1. SMS quiet hours are turned off so
@@ -76,6 +77,7 @@ REDIS_URL = "redis://127.0.0.1:6379/13"
 SKUS = 1000
 OWNER = ("bench-owner", "bench-load-password")
 BATCH = 10
+SHIP = "ship (service layer)"
 # (kind, weight): what a client does next.
 MIX = [
     ("intake", 24),
@@ -444,11 +446,9 @@ def shipper(shop, deadline, order_base, carrier):
                     with shop.lock:
                         shop.parcels.append([number, 0])
             except Exception as exc:  # recorded as an error of the run
-                shop.stats.error("ship (service layer)", f"{order.number}: {exc!r}")
+                shop.stats.error(SHIP, f"{order.number}: {exc!r}")
             with shop.stats.lock:
-                shop.stats.latencies["ship (service layer)"].append(
-                    time.perf_counter() - started
-                )
+                shop.stats.latencies[SHIP].append(time.perf_counter() - started)
     connection.close()
 
 
@@ -525,7 +525,7 @@ def memory_report(samples: dict) -> list[str]:
     return lines
 
 
-def setup(args, run: str):
+def setup(args):
     """Create or reuse the database, seed it, and return what the run needs."""
     if args.keep:
         url = f"{PG_ADMIN_URL}/{args.database}"
@@ -565,6 +565,273 @@ def setup(args, run: str):
     return url, channel, carrier, token
 
 
+def processes_start(env: dict, run: str):
+    """Start gunicorn, a Celery worker on every queue and beat; return them and their log folder."""
+    workdir = Path(tempfile.mkdtemp(prefix="oms-load-"))
+    logs = [(workdir / f"{name}.log").open("w") for name in ("web", "worker", "beat")]
+    server = gunicorn_start(env, port=PORT, workers=4, output=logs[0])
+    celery = [sys.executable, "-m", "celery", "-A", "config.celery_app"]
+    commands = [
+        ["worker", "-l", "warning", "-c", "2", "-n", f"load{run}@%h"],
+        ["beat", "-l", "warning", "-s", str(workdir / "beat-schedule")],
+    ]
+    worker, beat = (
+        subprocess.Popen(
+            celery + command,
+            cwd=ROOT,
+            env=env,
+            start_new_session=True,
+            stdout=log,
+            stderr=log,
+        )
+        for command, log in zip(commands, logs[1:], strict=True)
+    )
+    for log in logs:  # the processes hold their own copies
+        log.close()
+    return {"gunicorn": server, "celery worker": worker, "celery beat": beat}, workdir
+
+
+def traffic(shop, args, order_base, carrier, processes) -> tuple[float, dict]:
+    """Run the clients and the shipper until the time is up; return the time and the memory samples."""
+    samples, stop_sampling = defaultdict(list), threading.Event()
+    pids = {name: process.pid for name, process in processes.items()}
+    sampler = threading.Thread(
+        target=memory_sampler, args=(pids, samples, stop_sampling)
+    )
+    sampler.start()
+    started = time.monotonic()
+    deadline = started + args.minutes * 60
+    threads = [
+        threading.Thread(target=client, args=(shop, deadline, args.think, i))
+        for i in range(args.clients)
+    ]
+    threads.append(
+        threading.Thread(target=shipper, args=(shop, deadline, order_base, carrier))
+    )
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    wall = time.monotonic() - started
+    stop_sampling.set()
+    sampler.join()
+    return wall, samples
+
+
+def traffic_report(stats: Stats, wall: float) -> int:
+    """Print requests, rate, errors and latency per kind; return the number of errors."""
+    print(
+        f"  {'kind':30} {'requests':>8} {'req/s':>7} {'errors':>6} "
+        f"{'p50 ms':>8} {'p95 ms':>8} {'p99 ms':>8}"
+    )
+
+    def row(kind, times, errors):
+        print(
+            f"  {kind:30} {len(times):8d} {len(times) / wall:7.2f} {errors:6d} "
+            f"{percentile(times, 0.50) * 1000:8.1f} "
+            f"{percentile(times, 0.95) * 1000:8.1f} "
+            f"{percentile(times, 0.99) * 1000:8.1f}"
+        )
+
+    kinds = sorted(set(stats.latencies) | set(stats.errors))
+    for kind in kinds:
+        row(kind, stats.latencies[kind], len(stats.errors[kind]))
+    errors = sum(len(e) for e in stats.errors.values())
+    every = [t for k in kinds if k != SHIP for t in stats.latencies[k]]
+    row("all HTTP requests", every, errors)
+    for kind in kinds:
+        for problem in stats.errors[kind][:3]:
+            print(f"  error, {kind}: {problem}")
+    return errors
+
+
+def outbox_drain(*, since: dict, endpoint, seen, seconds: float):
+    """Wait until no notification or webhook delivery waits and every delivery arrived."""
+    from tracking.models import Notification
+    from tracking.webhook_models import WebhookDelivery
+
+    def left():
+        notifications = Notification.objects.filter(
+            pk__gt=since["notification"], status=Notification.Status.PENDING
+        ).count()
+        deliveries = WebhookDelivery.objects.filter(endpoint=endpoint)
+        waiting = deliveries.exclude(status__in=["delivered", "given_up"]).count()
+        delivered = deliveries.filter(status="delivered").count()
+        received = sum(1 for path, _id, _ok in seen if path == "/hooks")
+        return notifications, waiting, max(0, delivered - received)
+
+    started = time.monotonic()
+    while any(left()) and time.monotonic() - started < seconds:
+        time.sleep(2)
+    time.sleep(3)  # a late repeat would show up now
+    notifications, waiting, unreceived = left()
+    print(
+        f"outbox drained {time.monotonic() - started:.1f} s after the traffic "
+        f"stopped; left: {notifications} notifications, {waiting} deliveries waiting, "
+        f"{unreceived} delivered but not received"
+    )
+
+
+def baseline() -> dict:
+    """Return the last ids and the units on hand before the run: it checks what it adds."""
+    from django.db.models import Max, Sum
+
+    from fulfillment.models import Shipment
+    from inventory.models import StockLevel
+    from orders.models import Order
+    from tracking.models import Notification
+
+    since = {
+        name: model.objects.aggregate(top=Max("pk"))["top"] or 0
+        for name, model in (
+            ("order", Order),
+            ("shipment", Shipment),
+            ("notification", Notification),
+        )
+    }
+    since["on_hand"] = StockLevel.objects.aggregate(units=Sum("on_hand"))["units"]
+    return since
+
+
+def receivers_register(channel, receiver_url: str, receiver_secrets: dict):
+    """Point a new webhook endpoint and the channel's app push at the receiver; return the endpoint."""
+    from tracking import outbound_webhooks
+    from tracking.webhook_models import WebhookEndpoint, WebhookEvent
+
+    WebhookEndpoint.objects.update(active=False)  # an earlier run's receiver is gone
+    endpoint = outbound_webhooks.webhook_endpoint_create(
+        url=f"{receiver_url}/hooks", event_types=WebhookEvent.values, actor=None
+    )
+    receiver_secrets["/hooks"] = endpoint.secret
+    channel.webhook_secret = secrets.token_hex(16)
+    channel.push_url = f"{receiver_url}/app-push"
+    channel.push_secret = secrets.token_hex(16)
+    channel.save(update_fields=["webhook_secret", "push_url", "push_secret"])
+    receiver_secrets["/app-push"] = channel.push_secret
+    return endpoint
+
+
+def stock_checks(since: dict) -> list[tuple[str, bool, str]]:
+    from django.db.models import Sum
+
+    from fulfillment.models import ShipmentLine
+    from inventory.models import Reservation, StockLevel, StockMovement
+    from orders.models import Order, OrderLine
+
+    levels = list(StockLevel.objects.all())
+    reservations = {
+        (r["product"], r["warehouse"]): r["units"]
+        for r in Reservation.objects.values("product", "warehouse").annotate(
+            units=Sum("quantity")
+        )
+    }
+    ledger = {
+        (m["product"], m["warehouse"]): (m["on_hand"], m["reserved"])
+        for m in StockMovement.objects.values("product", "warehouse").annotate(
+            on_hand=Sum("on_hand_delta"), reserved=Sum("reserved_delta")
+        )
+    }
+    reserved = sum(level.reserved for level in levels)
+    holding = [Order.Status.READY_TO_FULFILL, Order.Status.IN_FULFILLMENT]
+    unshipped = OrderLine.objects.filter(order__status__in=holding).aggregate(
+        units=Sum("quantity")
+    )["units"]
+    shipped = ShipmentLine.objects.filter(
+        shipment__pk__gt=since["shipment"], shipment__shipped_at__isnull=False
+    ).aggregate(units=Sum("quantity"))["units"]
+    gone = since["on_hand"] - sum(level.on_hand for level in levels)
+    return [
+        (
+            "every stock level: reserved == its reservations",
+            all(
+                level.reserved
+                == reservations.get((level.product_id, level.warehouse_id), 0)
+                for level in levels
+            ),
+            f"{reserved} reserved, {sum(reservations.values())} in reservations",
+        ),
+        (
+            "units reserved == units ordered on orders not yet shipped",
+            reserved == (unshipped or 0),
+            f"{reserved} == {unshipped or 0}",
+        ),
+        (
+            "every stock level: on hand and reserved == its ledger (movements)",
+            all(
+                (level.on_hand, level.reserved)
+                == ledger.get((level.product_id, level.warehouse_id), (0, 0))
+                for level in levels
+            ),
+            f"{len(levels)} levels",
+        ),
+        (
+            "units gone from the shelf == units in parcels shipped",
+            gone == (shipped or 0),
+            f"{gone} == {shipped or 0}",
+        ),
+    ]
+
+
+def outbox_checks(since: dict, endpoint, seen, new_orders: int):
+    from fulfillment.models import Shipment
+    from orders.models import Order
+    from tracking.models import Notification
+    from tracking.webhook_models import WebhookDelivery
+
+    deliveries = WebhookDelivery.objects.filter(endpoint=endpoint)
+    delivered = deliveries.filter(status="delivered").count()
+    hooks = [(i, ok) for path, i, ok in seen if path == "/hooks"]
+    pushes = [(i, ok) for path, i, ok in seen if path == "/app-push"]
+    notifications = Notification.objects.filter(pk__gt=since["notification"])
+    sent_pushes = notifications.filter(channel="push", status="sent").count()
+    by_status = count_by(notifications, "status")
+    events = count_by(deliveries, "event_type")
+    expected = {
+        "order.created": new_orders,
+        "order.allocated": new_orders,
+        "order.shipped": Shipment.objects.filter(
+            pk__gt=since["shipment"], shipped_at__isnull=False
+        ).count(),
+        "order.delivered": Order.objects.filter(
+            pk__gt=since["order"], status=Order.Status.DELIVERED
+        ).count(),
+    }
+    expected = {event: count for event, count in expected.items() if count}
+    print(f"webhook deliveries by event: {events}; notifications: {by_status}")
+    return [
+        (
+            "webhook deliveries received == delivered, each id once, signatures valid",
+            len(hooks) == delivered == len({i for i, _ok in hooks})
+            and all(ok for _i, ok in hooks),
+            f"{len(hooks)} received, {len({i for i, _ok in hooks})} distinct ids, "
+            f"{delivered} delivered, {sum(1 for _i, ok in hooks if not ok)} bad",
+        ),
+        (
+            "webhook outbox empty (nothing pending, failed or given up)",
+            deliveries.exclude(status="delivered").count() == 0,
+            str(count_by(deliveries, "status")),
+        ),
+        (
+            "order.created and order.allocated once per new order, order.shipped "
+            "once per parcel shipped, order.delivered once per order delivered",
+            events == expected,
+            f"{events} == {expected}",
+        ),
+        (
+            "app push messages received == sent, each once, signatures valid",
+            len(pushes) == sent_pushes == len({i for i, _ok in pushes})
+            and all(ok for _i, ok in pushes),
+            f"{len(pushes)} received, {len({i for i, _ok in pushes})} distinct, "
+            f"{sent_pushes} sent",
+        ),
+        (
+            "notification outbox: none pending or failed",
+            not by_status.get("pending") and not by_status.get("failed"),
+            str(by_status),
+        ),
+    ]
+
+
 def main():
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     parser.add_argument("--minutes", type=float, default=4.0)
@@ -592,295 +859,58 @@ def main():
     import redis
 
     redis.Redis.from_url(REDIS_URL).flushdb()
-    url, channel, carrier, token = setup(args, run)
+    url, channel, carrier, token = setup(args)
 
     from django.db import connection
-    from django.db.models import Max, Sum
 
-    from fulfillment.models import Shipment, ShipmentLine
-    from inventory.models import Reservation, StockLevel, StockMovement
-    from orders.models import Order, OrderLine
-    from tracking import outbound_webhooks
-    from tracking.models import Notification
-    from tracking.webhook_models import WebhookDelivery, WebhookEndpoint, WebhookEvent
+    from orders.models import Order
 
-    def top(model):
-        return model.objects.aggregate(top=Max("pk"))["top"] or 0
-
-    order_base, shipment_base, notification_base = (
-        top(Order),
-        top(Shipment),
-        top(Notification),
-    )
-    on_hand_before = StockLevel.objects.aggregate(units=Sum("on_hand"))["units"]
+    since = baseline()
     receiver_secrets = {}
     receiver_url, seen = signed_receiver(receiver_secrets)
-    WebhookEndpoint.objects.update(active=False)  # an earlier run's receiver is gone
-    endpoint = outbound_webhooks.webhook_endpoint_create(
-        url=f"{receiver_url}/hooks", event_types=WebhookEvent.values, actor=None
-    )
-    receiver_secrets["/hooks"] = endpoint.secret
-    channel.webhook_secret = secrets.token_hex(16)
-    channel.push_url = f"{receiver_url}/app-push"
-    channel.push_secret = secrets.token_hex(16)
-    channel.save(update_fields=["webhook_secret", "push_url", "push_secret"])
-    receiver_secrets["/app-push"] = channel.push_secret
+    endpoint = receivers_register(channel, receiver_url, receiver_secrets)
     connection.close()
 
-    env = bench_env(url, **server_settings)
-    workdir = Path(tempfile.mkdtemp(prefix="oms-load-"))
-    # Closed in the finally below, once the processes writing them have stopped.
-    logs = {n: open(workdir / f"{n}.log", "w") for n in ("web", "worker", "beat")}  # noqa: SIM115
+    processes, workdir = processes_start(bench_env(url, **server_settings), run)
     print(f"server, worker and beat logs in {workdir}", flush=True)
-    server = gunicorn_start(env, port=PORT, workers=4, output=logs["web"])
-    celery = [sys.executable, "-m", "celery", "-A", "config.celery_app"]
-    worker = subprocess.Popen(
-        celery + ["worker", "-l", "warning", "-c", "2", "-n", f"load{run}@%h"],
-        cwd=ROOT,
-        env=env,
-        start_new_session=True,
-        stdout=logs["worker"],
-        stderr=logs["worker"],
-    )
-    beat = subprocess.Popen(
-        celery + ["beat", "-l", "warning", "-s", str(workdir / "beat-schedule")],
-        cwd=ROOT,
-        env=env,
-        start_new_session=True,
-        stdout=logs["beat"],
-        stderr=logs["beat"],
-    )
     shop = Shop(run, token, channel.webhook_secret, aftership_secret)
-    samples, stop_sampling = defaultdict(list), threading.Event()
-    sampler = threading.Thread(
-        target=memory_sampler,
-        args=(
-            {
-                "gunicorn": server.pid,
-                "celery worker": worker.pid,
-                "celery beat": beat.pid,
-            },
-            samples,
-            stop_sampling,
-        ),
-    )
     try:
         time.sleep(5)  # the worker connects to Redis
-        sampler.start()
-        started = time.monotonic()
-        deadline = started + args.minutes * 60
-        threads = [
-            threading.Thread(target=client, args=(shop, deadline, args.think, i))
-            for i in range(args.clients)
-        ]
-        threads.append(
-            threading.Thread(target=shipper, args=(shop, deadline, order_base, carrier))
-        )
-        for thread in threads:
-            thread.start()
-        for thread in threads:
-            thread.join()
-        wall = time.monotonic() - started
-        stop_sampling.set()
-        sampler.join()
-
+        wall, samples = traffic(shop, args, since["order"], carrier, processes)
         print(
             f"Mixed load, {args.minutes:g} min, {args.clients} clients "
             f"(think {args.think:g} s), gunicorn -w 4, celery worker -c 2 + beat, "
             f"PostgreSQL {args.database}, Redis db 13"
         )
-        print(
-            f"  {'kind':30} {'requests':>8} {'req/s':>7} {'errors':>6} "
-            f"{'p50 ms':>8} {'p95 ms':>8} {'p99 ms':>8}"
-        )
-        stats = shop.stats
-        kinds = sorted(set(stats.latencies) | set(stats.errors))
-        for kind in kinds:
-            times = stats.latencies[kind]
-            print(
-                f"  {kind:30} {len(times):8d} {len(times) / wall:7.2f} "
-                f"{len(stats.errors[kind]):6d} "
-                f"{percentile(times, 0.50) * 1000:8.1f} "
-                f"{percentile(times, 0.95) * 1000:8.1f} "
-                f"{percentile(times, 0.99) * 1000:8.1f}"
-            )
-        everything = [
-            t for k in kinds if k != "ship (service layer)" for t in stats.latencies[k]
-        ]
-        errors = sum(len(e) for e in stats.errors.values())
-        print(
-            f"  {'all HTTP requests':30} {len(everything):8d} "
-            f"{len(everything) / wall:7.2f} {errors:6d} "
-            f"{percentile(everything, 0.50) * 1000:8.1f} "
-            f"{percentile(everything, 0.95) * 1000:8.1f} "
-            f"{percentile(everything, 0.99) * 1000:8.1f}"
-        )
-        for kind in kinds:
-            for problem in stats.errors[kind][:3]:
-                print(f"  error, {kind}: {problem}")
+        errors = traffic_report(shop.stats, wall)
         print("memory, sampled every 10 s:")
         print("\n".join(memory_report(samples)))
-
-        drain_started = time.monotonic()
-
-        def undrained():
-            notifications = Notification.objects.filter(
-                pk__gt=notification_base, status=Notification.Status.PENDING
-            ).count()
-            deliveries = (
-                WebhookDelivery.objects.filter(endpoint=endpoint)
-                .exclude(status__in=["delivered", "given_up"])
-                .count()
-            )
-            delivered = WebhookDelivery.objects.filter(
-                endpoint=endpoint, status="delivered"
-            ).count()
-            hooks = sum(1 for path, _id, _ok in seen if path == "/hooks")
-            return notifications, deliveries, max(0, delivered - hooks)
-
-        while any(undrained()):
-            if time.monotonic() - drain_started > args.drain_seconds:
-                break
-            time.sleep(2)
-        time.sleep(3)  # a late repeat would show up now
-        print(
-            f"outbox drained {time.monotonic() - drain_started:.1f} s after the "
-            f"traffic stopped (left: notifications, deliveries, unreceived = "
-            f"{undrained()})"
+        outbox_drain(
+            since=since, endpoint=endpoint, seen=seen, seconds=args.drain_seconds
         )
     finally:
-        stop_sampling.set()
-        for process in (beat, worker, server):
+        for process in reversed(processes.values()):
             process_stop(process)
-        for log in logs.values():
-            log.close()
 
     new_orders = set(
-        Order.objects.filter(pk__gt=order_base, channel=channel).values_list(
+        Order.objects.filter(pk__gt=since["order"], channel=channel).values_list(
             "number", flat=True
         )
     )
     told = shop.told_created
-    levels = StockLevel.objects.all()
-    reservations = {
-        (r["product"], r["warehouse"]): r["units"]
-        for r in Reservation.objects.values("product", "warehouse").annotate(
-            units=Sum("quantity")
-        )
-    }
-    ledger = {
-        (m["product"], m["warehouse"]): (m["on_hand"], m["reserved"])
-        for m in StockMovement.objects.values("product", "warehouse").annotate(
-            on_hand=Sum("on_hand_delta"), reserved=Sum("reserved_delta")
-        )
-    }
-    reserved_total = sum(level.reserved for level in levels)
-    holding = [Order.Status.READY_TO_FULFILL, Order.Status.IN_FULFILLMENT]
-    ordered_unshipped = (
-        OrderLine.objects.filter(order__status__in=holding).aggregate(
-            units=Sum("quantity")
-        )["units"]
-        or 0
-    )
-    shipped_units = (
-        ShipmentLine.objects.filter(
-            shipment__pk__gt=shipment_base, shipment__shipped_at__isnull=False
-        ).aggregate(units=Sum("quantity"))["units"]
-        or 0
-    )
-    on_hand_after = sum(level.on_hand for level in levels)
-    deliveries = WebhookDelivery.objects.filter(endpoint=endpoint)
-    delivered = deliveries.filter(status="delivered").count()
-    hooks = [(i, ok) for path, i, ok in seen if path == "/hooks"]
-    pushes = [(i, ok) for path, i, ok in seen if path == "/app-push"]
-    sent_pushes = Notification.objects.filter(
-        pk__gt=notification_base, channel="push", status="sent"
-    ).count()
-    by_status = count_by(
-        Notification.objects.filter(pk__gt=notification_base), "status"
-    )
-    events = count_by(deliveries, "event_type")
-    expected_events = {
-        "order.created": len(new_orders),
-        "order.allocated": len(new_orders),
-        "order.shipped": Shipment.objects.filter(
-            pk__gt=shipment_base, shipped_at__isnull=False
-        ).count(),
-        "order.delivered": Order.objects.filter(
-            pk__gt=order_base, status=Order.Status.DELIVERED
-        ).count(),
-    }
-    expected_events = {k: v for k, v in expected_events.items() if v}
     checks = [
         (
             "orders told created == new orders of the channel in the database",
             len(told) == len(set(told)) == len(new_orders) and set(told) == new_orders,
             f"{len(told)} told ({len(set(told))} distinct), {len(new_orders)} in DB",
         ),
-        (
-            "every stock level: reserved == its reservations",
-            all(
-                level.reserved
-                == reservations.get((level.product_id, level.warehouse_id), 0)
-                for level in levels
-            ),
-            f"{reserved_total} reserved, {sum(reservations.values())} in reservations",
-        ),
-        (
-            "units reserved == units ordered on orders not yet shipped",
-            reserved_total == ordered_unshipped,
-            f"{reserved_total} == {ordered_unshipped}",
-        ),
-        (
-            "every stock level: on hand and reserved == its ledger (movements)",
-            all(
-                (level.on_hand, level.reserved)
-                == ledger.get((level.product_id, level.warehouse_id), (0, 0))
-                for level in levels
-            ),
-            f"{len(levels)} levels",
-        ),
-        (
-            "units gone from the shelf == units in parcels shipped",
-            on_hand_before - on_hand_after == shipped_units,
-            f"{on_hand_before - on_hand_after} == {shipped_units}",
-        ),
-        (
-            "webhook deliveries received == delivered, each id once, signatures valid",
-            len(hooks) == delivered == len({i for i, _ok in hooks})
-            and all(ok for _i, ok in hooks),
-            f"{len(hooks)} received, {len({i for i, _ok in hooks})} distinct ids, "
-            f"{delivered} delivered, {sum(1 for _i, ok in hooks if not ok)} bad",
-        ),
-        (
-            "webhook outbox empty (nothing pending, failed or given up)",
-            deliveries.exclude(status="delivered").count() == 0,
-            str(count_by(deliveries, "status")),
-        ),
-        (
-            "deliveries: order.created and order.allocated once per new order, "
-            "order.shipped once per parcel shipped, order.delivered once per "
-            "order delivered",
-            events == expected_events,
-            f"{events} == {expected_events}",
-        ),
-        (
-            "app push messages received == sent, each once, signatures valid",
-            len(pushes) == sent_pushes == len({i for i, _ok in pushes})
-            and all(ok for _i, ok in pushes),
-            f"{len(pushes)} received, {sent_pushes} sent",
-        ),
-        (
-            "notification outbox: none pending or failed",
-            not by_status.get("pending") and not by_status.get("failed"),
-            str(by_status),
-        ),
+        *stock_checks(since),
+        *outbox_checks(since, endpoint, seen, len(new_orders)),
         ("no request errors", errors == 0, f"{errors} errors"),
     ]
-    print(f"webhook deliveries by event: {events}")
     print(
-        f"shipped {Shipment.objects.filter(pk__gt=shipment_base).count()} parcels; "
-        f"orders now: {count_by(Order.objects.filter(pk__gt=order_base), 'status')}"
+        "orders of the run now: "
+        f"{count_by(Order.objects.filter(pk__gt=since['order']), 'status')}"
     )
     print("checks:")
     for name, ok, detail in checks:
