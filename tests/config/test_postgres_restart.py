@@ -47,7 +47,7 @@ from tests.tracking.test_notification_broker import AppBackend
 from tests.tracking.test_worker_redis import REDIS_URL
 
 CLIENTS = 4
-ORDERS_PER_CLIENT = 20
+ORDERS_PER_CLIENT = 15
 PRODUCTS = 3
 SMS_SENT = re.compile(r"SMS to \S+ \[(n\d+)\]")
 
@@ -160,15 +160,7 @@ def shop(
     manage(env, "migrate", "-v0")
     migrate_seconds = time.monotonic() - started
 
-    AppBackend.attempts = []
-    AppBackend.delivered = {}
-    AppBackend.hold_first = False
-    seeded = shell(
-        env,
-        f"seed(products={PRODUCTS}, "
-        f"push_url={loopback_server(AppBackend) + '/push'!r}, "
-        f"push_secret={AppBackend.secret!r})",
-    )
+    # The processes start while the shop is seeded.
     port = free_port()
     with open(tmp_path / "web.log", "wb") as log:
         web = subprocess.Popen(
@@ -180,22 +172,36 @@ def shop(
             stderr=subprocess.STDOUT,
         )
     worker = worker_start("restart", env=env, log_path=tmp_path / "worker.log")
-    celery_broker(private_redis.url)
-    shop = Shop(
-        env=env,
-        url=f"http://127.0.0.1:{port}",
-        token=seeded["token"],
-        skus=seeded["skus"],
-        web=web,
-        worker=worker,
-        postgres=private_postgres,
-        migrate_seconds=migrate_seconds,
-    )
-    wait_for(lambda: shop.healthz() == 200, "gunicorn to answer", seconds=30)
-    wait_for(lambda: " ready." in worker.log(), "the worker to start")
-    yield shop
-    process_stop(worker.process, seconds=5)
-    process_stop(web, seconds=10)
+    try:
+        AppBackend.attempts = []
+        AppBackend.delivered = {}
+        AppBackend.hold_first = False
+        seeded = shell(
+            env,
+            f"seed(products={PRODUCTS}, "
+            f"push_url={loopback_server(AppBackend) + '/push'!r}, "
+            f"push_secret={AppBackend.secret!r})",
+        )
+        celery_broker(private_redis.url)
+        shop = Shop(
+            env=env,
+            url=f"http://127.0.0.1:{port}",
+            token=seeded["token"],
+            skus=seeded["skus"],
+            web=web,
+            worker=worker,
+            postgres=private_postgres,
+            migrate_seconds=migrate_seconds,
+        )
+        wait_for(lambda: shop.healthz() == 200, "gunicorn to answer", seconds=30)
+        wait_for(lambda: " ready." in worker.log(), "the worker to start")
+        yield shop
+    finally:
+        for process in (worker.process, web):
+            if process.poll() is None:
+                process.terminate()
+        process_stop(worker.process, seconds=5)
+        process_stop(web, seconds=10)
 
 
 @dataclass
