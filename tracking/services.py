@@ -280,7 +280,7 @@ def kuaidi100_push_apply(*, param: str) -> int:
     body_status, result = kuaidi100.push_parse(param, carrier_code="")
     number = result.tracking_number if result else ""
     if not number:
-        number = str(json.loads(param).get("lastResult", {}).get("nu", ""))
+        number = str((json.loads(param).get("lastResult") or {}).get("nu", ""))
     watch = (
         ParcelWatch.objects.select_related("shipment")
         .filter(shipment__tracking_number=number.upper())

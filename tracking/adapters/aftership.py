@@ -47,6 +47,8 @@ SLUGS = {
     "ems": "china-ems",
     "jt": "jtexpress",
 }
+# ProviderReceipt.event_id's length; AfterShip's ids are 32 hex digits.
+EVENT_ID_MAX = 100
 # Exception subtags that mean the parcel is going back.
 RETURN_SUBTAGS = frozenset({"Exception_007", "Exception_011"})
 
@@ -71,7 +73,14 @@ def webhook_parse(body: bytes) -> tuple[str, TrackingResult]:
         tracking = payload["msg"]
     except (ValueError, KeyError, TypeError) as exc:
         raise ProviderError("AfterShip webhook without a tracking") from exc
-    return str(payload.get("event_id", "")), result_from(tracking)
+    # Any other shape was a server error further on (a str has no .get, an event id
+    # past its column's 100 characters fails the insert on PostgreSQL).
+    if not isinstance(tracking, dict):
+        raise ProviderError("AfterShip webhook: its tracking is not an object")
+    event_id = payload.get("event_id", "")
+    if not isinstance(event_id, str | int) or len(str(event_id)) > EVENT_ID_MAX:
+        raise ProviderError(f"AfterShip webhook: unreadable event id {event_id!r:.120}")
+    return str(event_id), result_from(tracking)
 
 
 def result_from(tracking: dict) -> TrackingResult:
@@ -86,6 +95,10 @@ def result_from(tracking: dict) -> TrackingResult:
 
 
 def _scan(checkpoint: dict) -> Scan:
+    if not isinstance(checkpoint, dict):
+        raise ProviderError(
+            f"AfterShip checkpoint is not an object: {checkpoint!r:.200}"
+        )
     tag = checkpoint.get("tag", "")
     if tag not in TAG_STATUS:
         raise ProviderError(f"AfterShip tag {tag!r} is not one we know", code=tag)

@@ -206,6 +206,9 @@ def push_parse(param: str, *, carrier_code: str) -> tuple[str, TrackingResult | 
         body = provider_json(param)
     except ValueError as exc:
         raise ProviderError("Kuaidi100 push: param is not JSON") from exc
+    # Any other shape was a server error further on (a list or a str has no .get).
+    if not isinstance(body, dict) or not isinstance(body.get("lastResult") or {}, dict):
+        raise ProviderError("Kuaidi100 push: param is not a push")
     status = body.get("status", "")
     last = body.get("lastResult")
     if not last or not last.get("data"):
@@ -226,6 +229,8 @@ def result_from(body: dict, *, carrier_code: str) -> TrackingResult:
 
 
 def _scan(item: dict) -> Scan:
+    if not isinstance(item, dict):
+        raise ProviderError(f"Kuaidi100 scan is not an object: {item!r:.200}")
     try:
         when = datetime.strptime(item.get("ftime") or item["time"], "%Y-%m-%d %H:%M:%S")
     except (KeyError, TypeError, ValueError) as exc:
