@@ -31,6 +31,12 @@ class NotificationRejected(Exception):
 PAID, PENDING, CLOSED, OTHER = "paid", "pending", "closed", "other"
 
 
+# The columns a verified notification is kept in (billing.PaymentNotification).
+TEXT_LIMITS = {"out_trade_no": 100, "trade_no": 100, "trade_status": 32}
+CENT = Decimal("0.01")
+AMOUNT_LIMIT = Decimal(10) ** 10  # 12 digits, 2 of them after the point
+
+
 @dataclass(frozen=True)
 class ProviderNotification:
     """A verified notification: which order, which trade, what happened, how much."""
@@ -51,6 +57,27 @@ class ProviderNotification:
             raise NotificationRejected(
                 _("The notification holds a NUL character."),
                 payload=self.raw_payload.replace("\x00", "\ufffd"),
+                headers=self.headers,
+            )
+        # What the columns cannot hold, or no sum of money (NaN, Infinity, 1e30,
+        # 0.001), failed a comparison or the insert with a server error.
+        for name, limit in TEXT_LIMITS.items():
+            if len(getattr(self, name)) > limit:
+                raise NotificationRejected(
+                    _("The notification's %(field)s is over %(limit)s characters.")
+                    % {"field": name, "limit": limit},
+                    payload=self.raw_payload,
+                    headers=self.headers,
+                )
+        amount = self.amount
+        if amount is not None and not (
+            amount.is_finite()
+            and abs(amount) < AMOUNT_LIMIT  # first: quantize() refuses 1e30
+            and amount == amount.quantize(CENT)
+        ):
+            raise NotificationRejected(
+                _("The notification's amount is not a sum of money."),
+                payload=self.raw_payload,
                 headers=self.headers,
             )
 
