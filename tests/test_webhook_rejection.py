@@ -68,6 +68,8 @@ AFTERSHIP_OK = (200, b"ok")
 AFTERSHIP_SEEN = (200, b"replay")
 AFTERSHIP_BAD = (401, b"bad signature")
 ALIPAY_OK = (200, b"success")
+NOT_MONEY = "The notification's amount is not a sum of money."
+OVERLONG = "The notification's trade_no is over 100 characters."
 ALIPAY_FAIL = (400, b"fail")
 WECHAT_OK = (200, {"code": "SUCCESS"})
 
@@ -77,7 +79,10 @@ def wechat_fail(message):
 
 
 # endpoint → attack → the answer. A missing attack does not apply to the scheme
-# (only the channel push and WeChat Pay sign a timestamp).
+# (only the channel push and WeChat Pay sign a timestamp). The "signed_" rows are
+# genuine requests holding garbage (a provider's fault, not an attack): answered
+# without a server error and changing nothing. A channel's signed garbage is
+# schemathesis's part (tests/api/test_schemathesis.py signs the pushes it makes).
 TABLE = {
     "channel_push": {
         "valid": CHANNEL_CREATED,
@@ -98,6 +103,7 @@ TABLE = {
         "garbled_signature": KUAIDI100_BAD,
         "stale": KUAIDI100_OK,
         "replay": KUAIDI100_OK,
+        "signed_garbage": KUAIDI100_OK,
     },
     "aftership": {
         "valid": AFTERSHIP_OK,
@@ -107,6 +113,7 @@ TABLE = {
         "garbled_signature": AFTERSHIP_BAD,
         "stale": AFTERSHIP_SEEN,
         "replay": AFTERSHIP_SEEN,
+        "signed_garbage": (200, b""),
     },
     "alipay": {
         "valid": ALIPAY_OK,
@@ -116,6 +123,8 @@ TABLE = {
         "garbled_signature": ALIPAY_FAIL,
         "stale": ALIPAY_OK,
         "replay": ALIPAY_OK,
+        "signed_bad_amount": ALIPAY_FAIL,
+        "signed_overlong": ALIPAY_FAIL,
     },
     "wechatpay": {
         "valid": WECHAT_OK,
@@ -127,6 +136,8 @@ TABLE = {
         "stale": wechat_fail("The timestamp is too far from now."),
         "huge_timestamp": wechat_fail("The timestamp is too far from now."),
         "replay": WECHAT_OK,
+        "signed_bad_amount": wechat_fail(NOT_MONEY),
+        "signed_overlong": wechat_fail(OVERLONG),
     },
 }
 
@@ -310,6 +321,17 @@ class Kuaidi100Push:
                 before=[self.signed(in_transit), self.signed(newer)],
             ),
             "replay": Attack([valid], before=[valid]),
+            "signed_garbage": Attack(
+                [
+                    self.signed(garbage)
+                    for garbage in (
+                        "[]",
+                        '{"lastResult": "x"}',
+                        json.dumps({"lastResult": {"nu": self.number, "data": ["x"]}}),
+                        '{"status": "abort", "lastResult": null}',
+                    )
+                ]
+            ),
         }[name]
 
 
@@ -358,6 +380,16 @@ class AfterShipWebhook:
             # The same event a day later, signed again: the event id stops it.
             "stale": Attack([self.signed(day_later)], before=[valid]),
             "replay": Attack([valid], before=[valid]),
+            "signed_garbage": Attack(
+                [
+                    self.signed(garbage)
+                    for garbage in (
+                        b'{"event_id": "ev-1", "msg": "x"}',
+                        b'{"event_id": "ev-2", "msg": {"checkpoints": ["x"]}}',
+                        aftership_body(self.number, event_id="e" * 101),
+                    )
+                ]
+            ),
         }[name]
 
 
@@ -377,7 +409,7 @@ class PaymentWebhook:
         self.key, self.other_key = provider_key, other_key
         self.order = place_order()
 
-    def kept_reason(self, answer):
+    def kept_reason(self, attack, answer):
         """Return the reason kept with a refused notification answered ``answer``."""
         raise NotImplementedError
 
@@ -398,8 +430,10 @@ class AlipayNotification(PaymentWebhook):
     def answer(self, response):
         return response.status_code, response.content
 
-    def kept_reason(self, answer):
-        return "Bad signature."  # Alipay's refusals here all fail the signature
+    def kept_reason(self, attack, answer):
+        return {"signed_bad_amount": NOT_MONEY, "signed_overlong": OVERLONG}.get(
+            attack, "Bad signature."
+        )
 
     def attack(self, name):
         valid, other_key = self.valid(), self.other_key
@@ -421,6 +455,13 @@ class AlipayNotification(PaymentWebhook):
                 [self.signed(notify_time="2026-11-29 11:00:00")], before=[valid]
             ),
             "replay": Attack([valid], before=[valid]),
+            "signed_bad_amount": Attack(
+                [
+                    self.signed(total_amount=amount)
+                    for amount in ("NaN", "Infinity", "1e30", "0.001")
+                ]
+            ),
+            "signed_overlong": Attack([self.signed(trade_no="9" * 101)]),
         }[name]
 
 
@@ -442,7 +483,7 @@ class WechatPayCallback(PaymentWebhook):
     def answer(self, response):
         return response.status_code, response.json()
 
-    def kept_reason(self, answer):
+    def kept_reason(self, attack, answer):
         return answer[1]["message"]
 
     def attack(self, name):
@@ -469,6 +510,12 @@ class WechatPayCallback(PaymentWebhook):
             "stale": Attack([self.signed(timestamp=now - 301)]),
             "huge_timestamp": Attack([self.signed(timestamp=HUGE_TIMESTAMP)]),
             "replay": Attack([valid], before=[valid]),
+            "signed_bad_amount": Attack(
+                [self.signed(wechat_body(order=self.order, amount_fen=10**20))]
+            ),
+            "signed_overlong": Attack(
+                [self.signed(wechat_body(order=self.order, transaction_id="9" * 101))]
+            ),
         }[name]
 
 
@@ -554,5 +601,5 @@ def test_each_webhook_answers_each_attack_as_its_provider_expects_and_changes_no
                 assert (kept.verified, kept.outcome, kept.message) == (
                     False,
                     PaymentNotification.Outcome.REJECTED,
-                    site.kept_reason(answer),
+                    site.kept_reason(attack, answer),
                 )
