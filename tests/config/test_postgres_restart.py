@@ -193,14 +193,14 @@ def shop(
             postgres=private_postgres,
             migrate_seconds=migrate_seconds,
         )
-        wait_for(lambda: shop.healthz() == 200, "gunicorn to answer", seconds=30)
-        wait_for(lambda: " ready." in worker.log(), "the worker to start")
+        wait_for(lambda: shop.healthz() == 200, "gunicorn to answer", seconds=60)
+        wait_for(lambda: " ready." in worker.log(), "the worker to start", seconds=60)
         yield shop
     finally:
         for process in (worker.process, web):
             if process.poll() is None:
                 process.terminate()
-        process_stop(worker.process, seconds=5)
+        process_stop(worker.process, seconds=2)
         process_stop(web, seconds=10)
 
 
@@ -323,15 +323,22 @@ def test_orders_stock_and_messages_are_counted_exactly_after_postgres_restarts_m
     traffic.resume()
     # A crash in the middle of the traffic: requests in flight fail, and so do the
     # retries until the server is back.
-    wait_for(lambda: traffic.succeeded() >= total // 3, "a third of the orders")
+    wait_for(
+        lambda: traffic.succeeded() >= total // 3, "a third of the orders", seconds=60
+    )
     shop.postgres.stop("immediate")  # no checkpoint: crash recovery at start
     down_at = time.monotonic()
+    health_during = shop.healthz()
     time.sleep(1.0)
     shop.postgres.start()
     back_at = time.monotonic()
     # A planned restart while no request is in flight: every web worker's persistent
     # connection is left dead, unnoticed, for its next request to meet.
-    wait_for(lambda: traffic.succeeded() >= 2 * total // 3, "two thirds of the orders")
+    wait_for(
+        lambda: traffic.succeeded() >= 2 * total // 3,
+        "two thirds of the orders",
+        seconds=60,
+    )
     traffic.pause()
     shop.postgres.stop("fast")
     shop.postgres.start()
@@ -340,15 +347,20 @@ def test_orders_stock_and_messages_are_counted_exactly_after_postgres_restarts_m
         client.join(timeout=max(0.0, deadline - time.monotonic()) + 5)
     traffic_seconds = time.monotonic() - started
 
-    # What beat does each minute: send what is still pending (a send that failed
-    # during the outage is also retried by its task, with backoff).
+    # What beat does each minute: send what is still pending. A send that failed
+    # during an outage is also retried by its task, with backoff (without this
+    # flush the outbox emptied 14 s after the traffic instead of 3 s); the two
+    # meet at the row's lock, and one of them sends.
     app = celery_broker(private_redis.url)
     app.send_task("tracking.tasks.notifications_flush")
-    wait_for(lambda: shop.pending() == 0, "the outbox to empty", seconds=60)
+    flush_started = time.monotonic()
+    wait_for(lambda: shop.pending() == 0, "the outbox to empty", seconds=90)
+    outbox_seconds = time.monotonic() - flush_started
     found = shell(shop.env, "report()")
 
     # The restart was felt by the clients, and answered as a failure, not a wrong answer.
     assert not traffic.refused, traffic.refused[:5]
+    assert health_during == 503, "/healthz did not report the database down"
     during_outage = [f for f in traffic.failures if f[1] < back_at]
     assert during_outage, "no request failed: the restart did not hit the traffic"
     assert {what for _key, _at, what in traffic.failures} <= {
@@ -415,15 +427,16 @@ def test_orders_stock_and_messages_are_counted_exactly_after_postgres_restarts_m
     assert set(logged) == sms
     # A message handed to its gateway just before the crash, whose "sent" was then
     # lost with the transaction, goes again with the same reference (n<id>), which
-    # the app backend drops. One solo worker sends one message at a time: one crash
-    # can repeat at most one.
+    # the app backend drops. One solo worker sends one message at a time: each of
+    # the two restarts can repeat at most one.
     repeats = Counter(AppBackend.attempts) + logged
-    assert sum(repeats.values()) - len(repeats) <= 1, repeats.most_common(3)
+    assert sum(repeats.values()) - len(repeats) <= 2, repeats.most_common(3)
 
     print(
         f"\n{total} orders in {traffic_seconds:.1f} s, {len(traffic.failures)} failed "
         f"requests, "
         f"{sum(1 for a in traffic.answers.values() if a[-1][0] == 200)} answered as "
         f"a replay; crash outage {back_at - down_at:.1f} s; migrate "
-        f"{shop.migrate_seconds:.1f} s"
+        f"{shop.migrate_seconds:.1f} s; outbox empty {outbox_seconds:.1f} s after "
+        f"the traffic; {shop.worker.log().count(' retry: Retry in ')} sends retried"
     )
