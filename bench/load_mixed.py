@@ -522,6 +522,13 @@ def memory_report(samples: dict) -> list[str]:
         f"  most growth over the second half: {worst}, "
         f"{samples[worst][-1][1] - mid_of(worst):+.1f} MB"
     )
+    lines.append("  the trend, MB RSS at the start of each minute:")
+    for label, series in samples.items():
+        minutes = {}
+        for at, mb in series:
+            minutes.setdefault(int(at // 60), mb)
+        trend = " ".join(f"{minutes[m]:.0f}" for m in sorted(minutes))
+        lines.append(f"  {label:32} {trend}")
     return lines
 
 
