@@ -197,7 +197,7 @@ def snapshot():
 
 
 def changes(before, after):
-    """Return what differs: row count deltas by model, and the names of moved states."""
+    """Return what differs: row count deltas by model, each moved state as (before, after)."""
     return {
         key: after[key] - before[key]
         if isinstance(after[key], int)
