@@ -10,10 +10,12 @@ from collections import Counter
 
 from django.db.models import Count, Sum
 
+from fulfillment.services import fulfillment_start, shipment_ship
 from inventory.models import StockLevel, StockMovement
 from inventory.services import stock_receive
 from orders.models import Order, OrderEvent, OrderLine
 from orders.services import channel_token_issue
+from tests.factories.fulfillment import CarrierFactory
 from tests.factories.inventory import ProductFactory, WarehouseFactory
 from tests.factories.orders import ChannelFactory
 from tracking.models import Notification
@@ -33,6 +35,20 @@ def seed(*, products: int, push_url: str, push_secret: str) -> None:
         )
         skus.append(product.sku)
     print(json.dumps({"token": channel_token_issue(channel=channel), "skus": skus}))
+
+
+def ship(*, keys: list[str]) -> None:
+    """Pick and ship the orders with these external ids; print the keys shipped."""
+    carrier = CarrierFactory()
+    for order in Order.objects.filter(external_id__in=keys).order_by("pk"):
+        for shipment in fulfillment_start(order=order, actor="warehouse"):
+            shipment_ship(
+                shipment=shipment,
+                carrier=carrier,
+                tracking_number=f"SF{shipment.pk:010d}",
+                actor="warehouse",
+            )
+    print(json.dumps(sorted(keys)))
 
 
 def report() -> None:
@@ -72,11 +88,13 @@ def report() -> None:
                         "order__external_id", "product__sku", "quantity"
                     )
                 ),
-                "reservations": list(
-                    StockMovement.objects.filter(
-                        kind=StockMovement.Kind.RESERVED
-                    ).values_list(
-                        "order__external_id", "product__sku", "reserved_delta"
+                "movements": list(
+                    StockMovement.objects.filter(order__isnull=False).values_list(
+                        "kind",
+                        "order__external_id",
+                        "product__sku",
+                        "on_hand_delta",
+                        "reserved_delta",
                     )
                 ),
                 "stock": stock,

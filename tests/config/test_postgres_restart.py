@@ -7,7 +7,8 @@ database disturbs no one else: gunicorn with two workers, one Celery worker, and
 client threads sending orders to the channel API. A third of the way through, the
 cluster is killed as a crash would (``pg_ctl stop -m immediate``) and started again;
 two thirds of the way, it is restarted cleanly while no request is in flight, which
-leaves each web worker holding a dead persistent connection. A client retries each
+leaves each web worker holding a dead persistent connection; in between, the
+warehouse ships ten orders (stock leaves, "shipped" messages queue). A client retries each
 failed request with the same order until it succeeds: the channel API's idempotency
 key is the order's ``external_id`` (a replay answers 200 with the order already made;
 the API reads no Idempotency-Key header). Afterwards the private database is read
@@ -51,6 +52,7 @@ from tests.tracking.test_worker_redis import REDIS_URL
 CLIENTS = 4
 ORDERS_PER_CLIENT = 15
 PRODUCTS = 3
+SHIPPED = 10
 SMS_SENT = re.compile(r"SMS to \S+ \[(n\d+)\]")
 
 pytestmark = [
@@ -334,6 +336,12 @@ def test_orders_stock_and_messages_are_counted_exactly_after_postgres_restarts_m
     time.sleep(1.0)
     shop.postgres.start()
     back_at = time.monotonic()
+    # The warehouse ships some orders while the clients go on and the worker catches
+    # up: "shipped" messages join the outbox, stock leaves the shelves.
+    with traffic.lock:
+        taken = sorted(traffic.answers)[:SHIPPED]
+    shipped = set(shell(shop.env, f"ship(keys={taken!r})"))
+    assert len(shipped) == SHIPPED
     # A planned restart while no request is in flight: every web worker's persistent
     # connection is left dead, unnoticed, for its next request to meet.
     wait_for(
@@ -390,36 +398,49 @@ def test_orders_stock_and_messages_are_counted_exactly_after_postgres_restarts_m
     numbers = {k: n for k, n, _s in found["orders"]}
     for key, answers in traffic.answers.items():
         assert {number for _status, number in answers} == {numbers[key]}
-    assert {s for _k, _n, s in found["orders"]} == {"ready_to_fulfill"}
-    expected_lines = sorted(
+    assert {k: s for k, _n, s in found["orders"]} == {
+        key: "shipped" if key in shipped else "ready_to_fulfill" for key in keys
+    }
+    lines = [
         (key, line["sku"], line["quantity"])
         for key, payload in traffic.sent.items()
         for line in payload["lines"]
-    )
-    assert sorted(map(tuple, found["lines"])) == expected_lines
+    ]
+    assert sorted(map(tuple, found["lines"])) == sorted(lines)
 
-    # Stock: one reservation per line, levels equal to their movements.
-    assert sorted(map(tuple, found["reservations"])) == expected_lines
+    # Stock: one reservation per line, one shipment per shipped line, and each level
+    # equal to the sum of its movements.
+    assert sorted(map(tuple, found["movements"])) == sorted(
+        [("reserved", key, sku, 0, q) for key, sku, q in lines]
+        + [("shipped", key, sku, -q, -q) for key, sku, q in lines if key in shipped]
+    )
     for sku in shop.skus:
-        wanted = sum(q for _k, s, q in expected_lines if s == sku)
-        lines = sum(1 for _k, s, _q in expected_lines if s == sku)
+        of_sku = [(key, q) for key, s, q in lines if s == sku]
+        gone = sum(q for key, q in of_sku if key in shipped)
+        reserved = sum(q for _key, q in of_sku) - gone
+        movements = {
+            "received": 1,
+            "reserved": len(of_sku),
+            "shipped": sum(1 for key, _q in of_sku if key in shipped),
+        }
         assert found["stock"][sku] == {
-            "on_hand": 1000,
-            "reserved": wanted,
-            "ledger": [1000, wanted],
-            "movements": {"received": 1, "reserved": lines},
+            "on_hand": 1000 - gone,
+            "reserved": reserved,
+            "ledger": [1000 - gone, reserved],
+            "movements": {kind: n for kind, n in movements.items() if n},
         }
 
-    # Messages: one confirmation per order on each channel, each sent once. The
-    # e-mails go to the worker's in-memory outbox, so they are counted in the
-    # database only; SMS in the worker's log, app pushes at the app backend.
+    # Messages: a confirmation per order and a "shipped" per shipped order on each
+    # channel, each sent once. The e-mails go to the worker's in-memory outbox, so
+    # they are counted in the database only; SMS in the worker's log, app pushes at
+    # the app backend.
     notifications = found["notifications"]
-    assert Counter((k, c) for _pk, k, c, _t, _s in notifications) == {
-        (key, channel): 1 for key in keys for channel in ("sms", "email", "push")
+    channels = ("sms", "email", "push")
+    assert Counter((k, c, t) for _pk, k, c, t, _s in notifications) == {
+        **{(key, c, "order_received"): 1 for key in keys for c in channels},
+        **{(key, c, "shipped"): 1 for key in shipped for c in channels},
     }
-    assert {(t, s) for _pk, _k, _c, t, s in notifications} == {
-        ("order_received", "sent")
-    }
+    assert {s for *_, s in notifications} == {"sent"}
     assert found["notification_events"] == {str(pk): 1 for pk, *_ in notifications}, (
         "one 'sent' event per message"
     )
@@ -443,5 +464,5 @@ def test_orders_stock_and_messages_are_counted_exactly_after_postgres_restarts_m
         f"{sum(1 for a in traffic.answers.values() if a[-1][0] == 200)} answered as "
         f"a replay; crash outage {back_at - down_at:.1f} s; migrate "
         f"{shop.migrate_seconds:.1f} s; outbox empty {outbox_seconds:.1f} s after "
-        f"the traffic; {shop.worker.log().count(' retry: Retry in ')} sends retried"
+        f"the traffic; {shop.worker.log().count(' retry: Retry in ')} tasks retried"
     )
