@@ -25,13 +25,17 @@ class ProviderError(Exception):
 
 def provider_json(text: str | bytes):
     """Return the provider's JSON decoded; raise ValueError, as for bad JSON, if any
-    string in it holds a NUL character.
+    string in it holds a NUL character or it is nested too deep to decode.
 
     PostgreSQL stores NUL neither in text nor in jsonb, so one scan with a NUL would
     fail its insert with a server error; a provider that sends NUL sends garbage.
     """
-    data = json.loads(text)
-    if _holds_nul(data):
+    try:
+        data = json.loads(text)
+        nul = _holds_nul(data)
+    except RecursionError:  # nested deeper than the stack: garbage, not a crash
+        raise ValueError("the provider's JSON is nested too deep") from None
+    if nul:
         raise ValueError("a NUL character in the provider's JSON")
     return data
 

@@ -18,7 +18,12 @@ from urllib.parse import parse_qs, urlsplit
 
 import requests
 
-from tracking.adapters.carriers import ProviderError, Scan, TrackingResult
+from tracking.adapters.carriers import (
+    ProviderError,
+    Scan,
+    TrackingResult,
+    provider_json,
+)
 from tracking.models import TrackingStatus as T
 
 CITIES = [
@@ -216,7 +221,7 @@ class DemoCarrierClient:
                 retry=response.status_code >= 500,
             )
         try:
-            body = response.json()
+            body = provider_json(response.content)  # NUL or nesting: garbage
             scans = [
                 Scan(
                     occurred_at=datetime.fromisoformat(item["time"]),

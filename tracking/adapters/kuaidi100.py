@@ -182,13 +182,17 @@ class Kuaidi100:
                 self.base_url + path, data=form, timeout=TIMEOUT_SECONDS
             )
             response.raise_for_status()
-            return provider_json(response.content)
+            body = provider_json(response.content)
         except requests.Timeout as exc:
             raise ProviderError("Kuaidi100 did not answer in time", retry=True) from exc
         except requests.RequestException as exc:
             raise ProviderError(f"Kuaidi100 request failed: {exc}", retry=True) from exc
         except ValueError as exc:
             raise ProviderError("Kuaidi100 answered with something not JSON") from exc
+        # A list, a str or null was a crash further on (.get), not a provider error.
+        if not isinstance(body, dict):
+            raise ProviderError(f"Kuaidi100 answered with no object: {body!r:.100}")
+        return body
 
 
 def push_verify(*, param: str, signature: str, salt: str) -> bool:
@@ -218,7 +222,10 @@ def push_parse(param: str, *, carrier_code: str) -> tuple[str, TrackingResult | 
 
 def result_from(body: dict, *, carrier_code: str) -> TrackingResult:
     """Turn a query response (or a push's lastResult) into our scans, oldest first."""
-    scans = [_scan(item) for item in body.get("data") or []]
+    data = body.get("data") or []
+    if not isinstance(data, list):  # a number was a TypeError, a dict its keys
+        raise ProviderError(f"Kuaidi100 scans are not a list: {data!r:.100}")
+    scans = [_scan(item) for item in data]
     scans.sort(key=lambda scan: scan.occurred_at)
     return TrackingResult(
         carrier_code=carrier_code,
