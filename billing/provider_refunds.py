@@ -9,6 +9,8 @@ trust (no answer, a bad signature) leaves the refund processing: only asking the
 provider tells whether the money moved, and the check task asks.
 """
 
+import logging
+
 from django.db import transaction
 from django.utils.translation import gettext as _
 
@@ -27,6 +29,8 @@ from billing.selectors import refund_route
 from billing.services import _refund_lock, refund_mark_paid
 from orders.events import Actor, order_event_record
 from orders.models import OrderEvent
+
+logger = logging.getLogger(__name__)
 
 RS = Refund.Status
 PS = Refund.ProviderState
@@ -68,6 +72,17 @@ def refund_provider_send(*, refund: Refund, actor: Actor) -> Refund:
         answer = provider.refund(_provider_refund(refund))
     except RefundUnanswered as error:
         answer = error
+    except Exception as error:
+        # Whatever went wrong, the request may have reached the provider: the
+        # refund must not stay "sending", which no check ever looks at again.
+        logger.exception("refund %s: %s failed unexpectedly", refund.pk, provider.code)
+        answer = RefundUnanswered(
+            _("No answer we can read from %(provider)s (%(error)s).")
+            % {
+                "provider": refund.payment.get_method_display(),
+                "error": type(error).__name__,
+            }
+        )
     refund = _refund_provider_record(refund=refund, answer=answer, actor=actor)
     if refund.provider_state == PS.FAILED:
         raise RefundError(

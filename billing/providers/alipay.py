@@ -67,7 +67,12 @@ def alipay_response_node(body: str, name: str) -> tuple[str, dict, str]:
     rather than serialised again. A gateway error comes as ``error_response``.
     Raise ``ValueError`` when the body holds neither.
     """
-    data = json.loads(body)
+    try:
+        data = json.loads(body)
+    except RecursionError:  # nested deeper than the stack: garbage, not a crash
+        raise ValueError("nested too deep") from None
+    if not isinstance(data, dict):  # a list or a str was a crash (.get)
+        raise ValueError("not an object")
     if name not in data:
         name = "error_response"
     if not isinstance(data.get(name), dict):
@@ -165,7 +170,12 @@ class AlipayProvider(PaymentProvider):
             {"trade_no": request.trade_no, "out_request_no": request.refund_no},
         )
         if node.get("code") != "10000":
-            return self._refused(node)
+            # The query failed (permissions, limits, a bad request): that says
+            # nothing of the refund, which may have been paid; ask again later.
+            code = node.get("sub_code") or node.get("code") or ""
+            raise RefundUnanswered(
+                f"{code}: {node.get('sub_msg') or node.get('msg') or ''}"[:300]
+            )
         # Alipay: query data with an empty status or REFUND_SUCCESS is a refund made;
         # no data means none was made and the refund may be sent again.
         if node.get("out_request_no") != request.refund_no:

@@ -112,6 +112,7 @@ class WechatPayProvider(PaymentProvider):
             ValueError,
             AttributeError,
             binascii.Error,
+            RecursionError,  # signed, but nested too deep to read: garbage
         ):
             raise reject(_("The resource cannot be decrypted.")) from None
         status = data.get("trade_state", "")
@@ -162,7 +163,15 @@ class WechatPayProvider(PaymentProvider):
         if key is None:
             raise RefundUnanswered(_("WeChat Pay refunds are not configured."))
         path = f"{REFUNDS_PATH}/{quote(request.refund_no, safe='')}"
-        return self._answer(request, *self._call(key, "GET", path, None))
+        status_code, data = self._call(key, "GET", path, None)
+        if status_code >= 400 and status_code != 404:
+            # Only "no such refund" (404) tells where the refund stands; a limit
+            # (429), a signature or a parameter error says nothing of a refund
+            # that may have been paid: ask again later.
+            raise RefundUnanswered(
+                f"{data.get('code', status_code)}: {data.get('message', '')}"[:300]
+            )
+        return self._answer(request, status_code, data)
 
     def _merchant_key(self):
         """Return our merchant private key when everything a refund needs is set."""
@@ -251,7 +260,7 @@ class WechatPayProvider(PaymentProvider):
         text = response.content.decode("utf-8", errors="replace")
         try:
             data = json.loads(text) if text else {}
-        except ValueError:
+        except (ValueError, RecursionError):  # RecursionError: nested too deep
             raise RefundUnanswered(_("WeChat Pay's answer cannot be read.")) from None
         if response.status_code < 400:
             self._verify_answer(response.headers, text)
