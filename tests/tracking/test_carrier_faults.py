@@ -30,7 +30,8 @@ from inventory.models import StockMovement
 from inventory.services import stock_receive
 from orders.models import Order, OrderEvent
 from tests.factories.inventory import ProductFactory
-from tracking.adapters import kuaidi100
+from tracking.adapters import aftership, kuaidi100
+from tracking.adapters.carriers import ProviderError
 from tracking.models import Notification, ParcelWatch, TrackingEvent, TrackingStatus
 from tracking.tasks import tracking_poll_due
 
@@ -349,3 +350,43 @@ def test_a_carrier_failing_then_recovering_loses_and_doubles_nothing(
     # No stock moved after shipping, and every level still equals its movements.
     assert StockMovement.objects.count() == shipped["movements"]
     assert not stock_ledger_errors()
+
+
+class GarbageAfterShip(BaseHTTPRequestHandler):
+    body = b""
+
+    def do_GET(self):
+        self.send_response(200)
+        self.send_header("Content-Type", "application/json")
+        self.send_header("Content-Length", str(len(self.body)))
+        self.end_headers()
+        self.wfile.write(self.body)
+
+    def log_message(self, *args):
+        pass
+
+
+@pytest.mark.parametrize(
+    "body",
+    [
+        b"[]",
+        b"null",
+        b'"ok"',
+        b'{"data": []}',
+        b'{"data": {"tracking": "SF1"}}',
+        b'{"data": {"tracking": {"checkpoints": 5}}}',
+        b'{"data": {"tracking": {"checkpoints": ["InTransit"]}}}',
+        b"[" * 100_000,
+        b"[" * 950 + b"]" * 950,
+    ],
+)
+def test_aftership_garbage_is_a_provider_error_not_a_crash(loopback_server, body):
+    """Each of these was an AttributeError or TypeError in the poll (a list or a
+    str has no .get, a number is not iterable), or a RecursionError."""
+    GarbageAfterShip.body = body
+    client = aftership.AfterShip(
+        api_key="k", base_url=loopback_server(GarbageAfterShip)
+    )
+
+    with pytest.raises(ProviderError):
+        client.query(slug="sf-express", tracking_number="SF1")

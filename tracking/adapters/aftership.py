@@ -84,7 +84,12 @@ def webhook_parse(body: bytes) -> tuple[str, TrackingResult]:
 
 
 def result_from(tracking: dict) -> TrackingResult:
-    scans = [_scan(c) for c in tracking.get("checkpoints") or []]
+    checkpoints = tracking.get("checkpoints") or []
+    if not isinstance(checkpoints, list):  # a number was a TypeError
+        raise ProviderError(
+            f"AfterShip checkpoints are not a list: {checkpoints!r:.100}"
+        )
+    scans = [_scan(c) for c in checkpoints]
     scans.sort(key=lambda scan: scan.occurred_at)
     return TrackingResult(
         carrier_code=str(tracking.get("slug", "")),
@@ -146,10 +151,17 @@ class AfterShip:
             body = provider_json(response.content)
         except ValueError as exc:
             raise ProviderError("AfterShip answered with something not JSON") from exc
+        # A list, a str or null (or such a data or tracking) was a crash (.get).
+        if not isinstance(body, dict):
+            raise ProviderError(f"AfterShip answered with no object: {body!r:.100}")
+        data = body.get("data")
+        tracking = data.get("tracking") if isinstance(data, dict) else None
+        if response.status_code == 200 and not isinstance(tracking, dict):
+            raise ProviderError(f"AfterShip answered with no tracking: {body!r:.100}")
         if response.status_code != 200:
-            meta = body.get("meta", {})
+            meta = body.get("meta") if isinstance(body.get("meta"), dict) else {}
             raise ProviderError(
                 f"AfterShip refused: {meta.get('code')} {meta.get('message', '')}",
                 code=str(meta.get("code", response.status_code)),
             )
-        return result_from(body.get("data", {}).get("tracking", {}))
+        return result_from(tracking)
