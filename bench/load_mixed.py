@@ -2,14 +2,17 @@
 
     .venv/bin/python bench/load_mixed.py [--minutes 4] [--clients 6] [--think 0.1]
                                          [--database oms_bench_load] [--keep]
+                                         [--private-redis] [--drain-seconds 300]
 
 Sets up its own database (fresh unless ``--keep``, which reuses the last run's and
 checks only what this run added), seeds 1,000 SKUs in stock, a channel with an API key,
 a push secret for signed orders and an app push URL, a carrier, an owner for the console
 and an outbound webhook endpoint subscribed to every event, served by a receiver thread
 in this process that checks each signature and counts messages by id. Redis db 13 is
-flushed. Then starts ``gunicorn config.wsgi -w 4``, one ``celery worker`` taking every
-queue (``-c 2``) and ``celery beat``, and drives ``--clients`` threads (a
+flushed (``--private-redis``: a redis-server of its own on a free port instead: on a
+machine shared with other jobs, their tests may flush db 13 or purge its queues). Then
+starts ``gunicorn config.wsgi -w 4``, one ``celery worker`` taking every queue
+(``-c 2``) and ``celery beat``, and drives ``--clients`` threads (a
 ``requests.Session`` each, ``--think`` seconds between requests) through:
 
 - API intake: single orders (one in six sent again with the same ``external_id``, the
@@ -851,12 +854,26 @@ def main():
         "--keep", action="store_true", help="reuse the database of an earlier run"
     )
     parser.add_argument("--drain-seconds", type=float, default=300.0)
+    parser.add_argument(
+        "--private-redis",
+        action="store_true",
+        help="a redis-server of the run's own on a free port instead of db 13 of the "
+        "machine's (whose queues another job's tests may purge or flush)",
+    )
     args = parser.parse_args()
+    redis_url, private = REDIS_URL, None
+    if args.private_redis:
+        sys.path.insert(0, str(ROOT))
+        from tests.processes import PrivateRedis
+
+        private = PrivateRedis(Path(tempfile.mkdtemp(prefix="oms-load-redis-")))
+        private.start()
+        redis_url = private.url
 
     run = time.strftime("%m%d%H%M%S")
     aftership_secret = secrets.token_hex(16)
     server_settings = {
-        "REDIS_URL": REDIS_URL,
+        "REDIS_URL": redis_url,
         "WEBHOOK_ALLOW_PRIVATE_ADDRESSES": "true",
         "AFTERSHIP_WEBHOOK_SECRET": aftership_secret,
         "TRACK_LOOKUP_LIMIT": str(10**9),
@@ -865,7 +882,7 @@ def main():
     os.environ.update(server_settings)
     import redis
 
-    redis.Redis.from_url(REDIS_URL).flushdb()
+    redis.Redis.from_url(redis_url).flushdb()
     url, channel, carrier, token = setup(args)
 
     from django.db import connection
@@ -887,7 +904,7 @@ def main():
         print(
             f"Mixed load, {args.minutes:g} min, {args.clients} clients "
             f"(think {args.think:g} s), gunicorn -w 4, celery worker -c 2 + beat, "
-            f"PostgreSQL {args.database}, Redis db 13"
+            f"PostgreSQL {args.database}, Redis {redis_url}"
         )
         errors = traffic_report(shop.stats, wall)
         print("memory, sampled every 10 s:")
@@ -898,6 +915,8 @@ def main():
     finally:
         for process in reversed(processes.values()):
             process_stop(process)
+        if private:
+            private.stop()
 
     new_orders = set(
         Order.objects.filter(pk__gt=since["order"], channel=channel).values_list(
