@@ -100,11 +100,28 @@ def refund_provider_check(*, refund_id: int, last_try: bool = False) -> Refund:
 
     Raise ``RefundStillProcessing`` or ``RefundUnanswered`` so the task asks again
     later, unless this is its ``last_try`` (the periodic check goes on from there).
+
+    A refund left *sending* (the process died between the call and recording its
+    answer) is asked about too, but only "refunded" is recorded for it: the send
+    may still be under way, and its own answer is recorded when it comes.
     """
     refund = Refund.objects.select_related("order", "payment").get(pk=refund_id)
-    if refund.status != RS.APPROVED or refund.provider_state != PS.PROCESSING:
+    if refund.status != RS.APPROVED or refund.provider_state not in (
+        PS.PROCESSING,
+        PS.SENDING,
+    ):
         return refund  # answered meanwhile: nothing to ask
     provider = provider_get(refund.payment.method)
+    if refund.provider_state == PS.SENDING:
+        try:
+            answer = provider.refund_query(_provider_refund(refund))
+        except RefundUnanswered:
+            return refund  # the periodic check asks again
+        if answer.meaning != REFUNDED:
+            return refund  # finance may send it again (the same number)
+        return _refund_provider_record(
+            refund=refund, answer=answer, actor=f"provider:{provider.code}"
+        )
     try:
         answer = provider.refund_query(_provider_refund(refund))
     except RefundUnanswered as error:

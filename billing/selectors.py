@@ -85,11 +85,15 @@ def refund_route(order) -> RefundRoute:
 
 
 def refunds_provider_processing() -> list[int]:
-    """Return the ids of approved refunds a provider is processing (or has not answered)."""
+    """Return the ids of approved refunds a provider is processing (or has not answered),
+    and of those left sending (a process that died before recording the answer)."""
     return list(
         Refund.objects.filter(
             status=Refund.Status.APPROVED,
-            provider_state=Refund.ProviderState.PROCESSING,
+            provider_state__in=(
+                Refund.ProviderState.PROCESSING,
+                Refund.ProviderState.SENDING,
+            ),
         ).values_list("pk", flat=True)
     )
 

@@ -404,6 +404,49 @@ def test_a_check_the_provider_refuses_to_answer_is_no_refusal_of_the_refund(
     assert JournalEntry.objects.filter(source=f"refund:{refund.pk}").count() == 1
 
 
+@pytest.mark.parametrize("method", ["alipay", "wechat"])
+def test_a_refund_left_sending_by_a_dead_process_is_found_by_the_periodic_check(
+    method, gateway, approved_refunds, staff_user, django_capture_on_commit_callbacks
+):
+    """The process died between the call and recording its answer (a worker
+    killed, a web request past its timeout): for one refund the provider had paid,
+    for the other the request never left. The first is marked paid once; the other
+    stays sending, for finance to send again, never shown refused while a send
+    may be under way."""
+    paid, lost = approved_refunds(method)[:2]
+    for refund in (paid, lost):
+        refund.payment = Payment.objects.get(order=refund.order)
+        refund.provider_state = PS.SENDING
+        refund.save(update_fields=["payment", "provider_state"])
+    gateway.refunds[str(paid.pk)] = (
+        paid.amount if method == "alipay" else int(paid.amount * 100)
+    )
+    gateway.payouts.append(str(paid.pk))
+
+    with django_capture_on_commit_callbacks(execute=True):
+        assert provider_refunds_check_task.delay().get() == 2
+        provider_refunds_check_task.delay()  # again: nothing more
+
+    paid.refresh_from_db()
+    lost.refresh_from_db()
+    assert (paid.status, paid.provider_state) == (Refund.Status.PAID, PS.REFUNDED)
+    assert (lost.status, lost.provider_state) == (Refund.Status.APPROVED, PS.SENDING)
+    assert refunds_provider_processing() == [lost.pk]
+    with django_capture_on_commit_callbacks(execute=True):
+        lost = refund_provider_send(refund=lost, actor=staff_user)
+    assert lost.status == Refund.Status.PAID
+    assert sorted(gateway.payouts) == sorted([str(paid.pk), str(lost.pk)])
+    assert gateway.refund_posts(method) == [str(lost.pk)]
+    for refund in (paid, lost):
+        assert JournalEntry.objects.filter(source=f"refund:{refund.pk}").count() == 1
+        assert (
+            Notification.objects.filter(
+                template="refund_paid", payload__amount=str(refund.amount)
+            ).count()
+            == CHANNELS
+        )
+
+
 # --- Payment notifications --------------------------------------------------------
 
 ALIPAY_URL = "/webhooks/payments/alipay/"
