@@ -1,7 +1,7 @@
 """Alipay and WeChat Pay answering slowly, with errors or with garbage, then recovering.
 
-Refunds: three approved refunds are sent through the real service against the fake
-gateway of ``provider_gateway`` made to misbehave; for two of them the provider pays
+Refunds: two approved refunds are sent through the real service against the fake
+gateway of ``provider_gateway`` made to misbehave; for the first the provider pays
 the money back before its answer goes wrong (the dangerous case: money moved, answer
 lost), for the other it fails before paying. The check task asks again while the
 provider still fails, then after it recovered; finance sends again what the provider
@@ -55,8 +55,8 @@ PS = Refund.ProviderState
 TIMEOUT = 0.3  # seconds; a slow answer comes after we gave up
 CHANNELS = 2  # SMS and email
 TRADE = {"alipay": "2026112822001400000000000001", "wechat": "4200000000202611280000"}
-AMOUNTS = ["50.00", "256.00", "12.34"]  # the second is the whole order
-MOVED = [True, False, True]  # whether the provider paid before its answer went wrong
+AMOUNTS = ["12.34", "256.00"]  # the second is the whole order
+MOVED = [True, False]  # whether the provider paid before its answer went wrong
 
 
 @pytest.fixture(autouse=True)
@@ -279,7 +279,10 @@ def test_a_refund_through_a_failing_provider_is_paid_back_once_after_it_recovers
     assert len(checks) == len(refunds)
     assert gateway.refund_posts(method) == numbers
     assert sorted(gateway.payouts) == sorted(gateway.moves)
-    assert counts() == {**before, "order_events": before["order_events"] + 3}
+    assert counts() == {
+        **before,
+        "order_events": before["order_events"] + len(refunds),
+    }
 
     # 2. The check task asks while the provider still fails: a refund it paid is
     # asked about again later; one it never had may already be shown as refused
@@ -346,11 +349,7 @@ def test_a_refund_through_a_failing_provider_is_paid_back_once_after_it_recovers
         assert events.count() == (4 if str(refund.pk) in gateway.moves else 5)
     paid_orders = Order.objects.filter(pk__in=[r.order_id for r in refunds])
     assert sorted(paid_orders.values_list("payment_status", flat=True)) == sorted(
-        [
-            Order.PaymentStatus.PAID,
-            Order.PaymentStatus.REFUNDED,
-            Order.PaymentStatus.PAID,
-        ]
+        [Order.PaymentStatus.PAID, Order.PaymentStatus.REFUNDED]
     )
     assert (
         OrderEvent.objects.filter(message="Everything paid has been refunded.").count()

@@ -223,14 +223,14 @@ MIXED = ["", "slow", "500", "503", "html", "truncated", "wrong_types", "busy"]
 
 # How many parcels, and how the carrier fails the parcel at each position.
 SCENARIOS = {
-    "slow": (4, lambda i: "slow"),
-    "500": (4, lambda i: "500"),
-    "503": (4, lambda i: "503"),
-    "html": (4, lambda i: "html"),
-    "truncated": (4, lambda i: "truncated"),
+    "slow": (3, lambda i: "slow"),
+    "500": (3, lambda i: "500"),
+    "503": (3, lambda i: "503"),
+    "html": (3, lambda i: "html"),
+    "truncated": (3, lambda i: "truncated"),
     # Each of WRONG_TYPES once: half in the first fault, half in the second.
     "wrong_types": (len(WRONG_TYPES) // 2, lambda i: "wrong_types"),
-    "busy": (4, lambda i: "busy"),
+    "busy": (3, lambda i: "busy"),
     # Twenty parcels: some answered properly, the others failed each its own way.
     "mixed": (20, lambda i: MIXED[i % len(MIXED)]),
 }
