@@ -379,6 +379,17 @@ class GarbageAfterShip(BaseHTTPRequestHandler):
         b"[" * 100_000,
         b"[" * 950 + b"]" * 950,
     ],
+    ids=[
+        "list",
+        "null",
+        "str",
+        "data-list",
+        "tracking-str",
+        "checkpoints-number",
+        "checkpoint-str",
+        "nested-past-the-limit",
+        "nested-950",
+    ],
 )
 def test_aftership_garbage_is_a_provider_error_not_a_crash(loopback_server, body):
     """Each of these was an AttributeError or TypeError in the poll (a list or a
