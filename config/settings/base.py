@@ -437,6 +437,11 @@ TRACKING_PROVIDER = env(
     if AFTERSHIP_API_KEY
     else "manual",
 )
+# Seconds to wait for Kuaidi100's or AfterShip's answer; past it the poll is an
+# error kept on the parcel's watch and tried again later.
+TRACKING_PROVIDER_TIMEOUT_SECONDS = env.float(
+    "TRACKING_PROVIDER_TIMEOUT_SECONDS", default=10.0
+)
 # Minutes between polls of one parcel; errors back off from it (doubling, ≤ 1 day).
 TRACKING_POLL_MINUTES = env.int("TRACKING_POLL_MINUTES", default=120)
 # Parcels checked per beat run, spaced TRACKING_POLL_SPACING_SECONDS apart

@@ -137,7 +137,7 @@ class FaultyKuaidi100(BaseHTTPRequestHandler):
 
 
 @pytest.fixture
-def carrier_server(settings, loopback_server, monkeypatch):
+def carrier_server(settings, loopback_server):
     FaultyKuaidi100.scans, FaultyKuaidi100.faults, FaultyKuaidi100.asked = {}, {}, []
     FaultyKuaidi100.release = threading.Event()
     FaultyKuaidi100.garbage_offset = 0
@@ -146,7 +146,7 @@ def carrier_server(settings, loopback_server, monkeypatch):
     settings.KUAIDI100_SALT = ""  # polling only
     settings.TRACKING_POLL_BATCH = 50
     settings.KUAIDI100_URL = loopback_server(FaultyKuaidi100)
-    monkeypatch.setattr(kuaidi100, "TIMEOUT_SECONDS", TIMEOUT)
+    settings.TRACKING_PROVIDER_TIMEOUT_SECONDS = TIMEOUT
     yield FaultyKuaidi100
     FaultyKuaidi100.release.set()
 

@@ -13,6 +13,7 @@ import hmac
 from datetime import datetime
 
 import requests
+from django.conf import settings
 
 from tracking.adapters.carriers import (
     ProviderError,
@@ -23,7 +24,6 @@ from tracking.adapters.carriers import (
 from tracking.models import TrackingStatus as T
 
 BASE_URL = "https://api.aftership.com/tracking/2024-10"
-TIMEOUT_SECONDS = 10
 
 TAG_STATUS = {
     "Pending": T.INFO_RECEIVED,
@@ -137,7 +137,7 @@ class AfterShip:
             response = requests.get(
                 f"{self.base_url}/trackings/{SLUGS.get(slug, slug)}/{tracking_number}",
                 headers={"as-api-key": self.api_key},
-                timeout=TIMEOUT_SECONDS,
+                timeout=settings.TRACKING_PROVIDER_TIMEOUT_SECONDS,
             )
         except requests.RequestException as exc:
             raise ProviderError(f"AfterShip request failed: {exc}", retry=True) from exc

@@ -21,6 +21,7 @@ from datetime import datetime
 from zoneinfo import ZoneInfo
 
 import requests
+from django.conf import settings
 
 from tracking.adapters.carriers import (
     ProviderError,
@@ -32,7 +33,6 @@ from tracking.models import TrackingStatus as T
 
 BASE_URL = "https://poll.kuaidi100.com"
 CHINA = ZoneInfo("Asia/Shanghai")
-TIMEOUT_SECONDS = 10
 
 # Our carrier codes (fulfillment.Carrier.code) → Kuaidi100's company codes.
 CARRIER_CODES = {
@@ -179,7 +179,9 @@ class Kuaidi100:
     def _post(self, path: str, form: dict) -> dict:
         try:
             response = requests.post(
-                self.base_url + path, data=form, timeout=TIMEOUT_SECONDS
+                self.base_url + path,
+                data=form,
+                timeout=settings.TRACKING_PROVIDER_TIMEOUT_SECONDS,
             )
             response.raise_for_status()
             body = provider_json(response.content)
