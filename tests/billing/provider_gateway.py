@@ -17,7 +17,7 @@ from urllib.parse import parse_qsl
 
 from billing.providers import rsa_sha256_valid
 from billing.providers.alipay import alipay_request_sign_content
-from tests.billing.payment_signing import rsa_sign
+from tests.billing.payment_signing import public_pem, rsa_sign
 
 MCHID = "1900000001"
 SERIAL_NO = "3775B6A45ACD588826D15E583A95F5DD2C1F2F8D"
@@ -221,3 +221,24 @@ class FakeGateway:
                 pass
 
         return Handler
+
+
+def gateway_settings(settings, *, url: str, ours, providers, timeout: float):
+    """Point Alipay and WeChat Pay at the fake gateway at ``url``, with these keys."""
+    from cryptography.hazmat.primitives import serialization
+
+    private_pem = ours.private_bytes(
+        serialization.Encoding.PEM,
+        serialization.PrivateFormat.PKCS8,
+        serialization.NoEncryption(),
+    ).decode()
+    settings.ALIPAY_APP_ID = "2021000000000001"
+    settings.ALIPAY_APP_PRIVATE_KEY = private_pem
+    settings.ALIPAY_PUBLIC_KEY = public_pem(providers)
+    settings.ALIPAY_GATEWAY_URL = f"{url}/gateway.do"
+    settings.WECHATPAY_MCHID = MCHID
+    settings.WECHATPAY_MERCHANT_PRIVATE_KEY = private_pem
+    settings.WECHATPAY_MERCHANT_SERIAL_NO = SERIAL_NO
+    settings.WECHATPAY_PLATFORM_PUBLIC_KEY = public_pem(providers)
+    settings.WECHATPAY_API_URL = url
+    settings.PAYMENT_PROVIDER_TIMEOUT_SECONDS = timeout

@@ -20,7 +20,6 @@ import time
 from decimal import Decimal
 
 import pytest
-from cryptography.hazmat.primitives import serialization
 from django.db.models import Count
 from django.utils import translation
 
@@ -47,7 +46,11 @@ from tests.billing.payment_signing import (
     wechat_body,
     wechat_headers,
 )
-from tests.billing.provider_gateway import MCHID, SERIAL_NO, FakeGateway
+from tests.billing.provider_gateway import (
+    MCHID,
+    FakeGateway,
+    gateway_settings,
+)
 from tracking.models import Notification
 
 D = Decimal
@@ -177,21 +180,9 @@ def gateway(settings, keys):
     ours, providers, stranger = keys
     fake = FaultyGateway(our_key=ours, provider_key=providers)
     fake.stranger_key = stranger
-    private_pem = ours.private_bytes(
-        serialization.Encoding.PEM,
-        serialization.PrivateFormat.PKCS8,
-        serialization.NoEncryption(),
-    ).decode()
-    settings.ALIPAY_APP_ID = "2021000000000001"
-    settings.ALIPAY_APP_PRIVATE_KEY = private_pem
-    settings.ALIPAY_PUBLIC_KEY = public_pem(providers)
-    settings.ALIPAY_GATEWAY_URL = f"{fake.url}/gateway.do"
-    settings.WECHATPAY_MCHID = MCHID
-    settings.WECHATPAY_MERCHANT_PRIVATE_KEY = private_pem
-    settings.WECHATPAY_MERCHANT_SERIAL_NO = SERIAL_NO
-    settings.WECHATPAY_PLATFORM_PUBLIC_KEY = public_pem(providers)
-    settings.WECHATPAY_API_URL = fake.url
-    settings.PAYMENT_PROVIDER_TIMEOUT_SECONDS = TIMEOUT
+    gateway_settings(
+        settings, url=fake.url, ours=ours, providers=providers, timeout=TIMEOUT
+    )
     yield fake
     fake.release.set()
     fake.close()

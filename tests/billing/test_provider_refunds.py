@@ -22,8 +22,11 @@ from billing.services import (
 from billing.tasks import provider_refund_check_task, provider_refunds_check_task
 from orders.models import OrderEvent
 from orders.roles import CUSTOMER_SERVICE, FINANCE
-from tests.billing.payment_signing import public_pem, rsa_key
-from tests.billing.provider_gateway import MCHID, SERIAL_NO, FakeGateway
+from tests.billing.payment_signing import rsa_key
+from tests.billing.provider_gateway import (
+    FakeGateway,
+    gateway_settings,
+)
 
 D = Decimal
 PS = Refund.ProviderState
@@ -47,21 +50,7 @@ def keys():
 def gateway(settings, keys):
     ours, providers = keys
     fake = FakeGateway(our_key=ours, provider_key=providers)
-    private_pem = ours.private_bytes(
-        serialization.Encoding.PEM,
-        serialization.PrivateFormat.PKCS8,
-        serialization.NoEncryption(),
-    ).decode()
-    settings.ALIPAY_APP_ID = "2021000000000001"
-    settings.ALIPAY_APP_PRIVATE_KEY = private_pem
-    settings.ALIPAY_PUBLIC_KEY = public_pem(providers)
-    settings.ALIPAY_GATEWAY_URL = f"{fake.url}/gateway.do"
-    settings.WECHATPAY_MCHID = MCHID
-    settings.WECHATPAY_MERCHANT_PRIVATE_KEY = private_pem
-    settings.WECHATPAY_MERCHANT_SERIAL_NO = SERIAL_NO
-    settings.WECHATPAY_PLATFORM_PUBLIC_KEY = public_pem(providers)
-    settings.WECHATPAY_API_URL = fake.url
-    settings.PAYMENT_PROVIDER_TIMEOUT_SECONDS = 5
+    gateway_settings(settings, url=fake.url, ours=ours, providers=providers, timeout=5)
     yield fake
     fake.close()
 
