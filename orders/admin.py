@@ -7,6 +7,7 @@ services (the console's order page), which check the lifecycle and write the tim
 from django import forms
 from django.contrib import admin, messages
 from django.contrib.auth import get_permission_codename
+from django.db import models
 from django.template.loader import render_to_string
 from django.utils.safestring import mark_safe
 from django.utils.translation import gettext_lazy as _
@@ -80,6 +81,8 @@ class ChannelTokenInline(ReadOnlyInline):
 
 @admin.register(Channel)
 class ChannelAdmin(admin.ModelAdmin):
+    # An app push URL typed without a scheme is https (Django 6's default too).
+    formfield_overrides = {models.URLField: {"assume_scheme": "https"}}
     list_display = ("name", "code", "kind", "active")
     list_filter = ("kind", "active")
     search_fields = ("name", "code")

@@ -3,6 +3,7 @@
 from django import forms
 from django.contrib import admin
 from django.core.exceptions import ValidationError
+from django.db import models
 from django.utils.translation import gettext_lazy as _
 
 from orders.admin import ReadOnlyAdmin, ReadOnlyInline
@@ -237,6 +238,7 @@ class CarrierClaimAdmin(ReadOnlyAdmin):
 class WebhookEndpointAdmin(ReadOnlyAdmin):
     """Endpoints are made and changed in the console (URL checks, the secret shown once)."""
 
+    formfield_overrides = {models.URLField: {"assume_scheme": "https"}}
     list_display = ("url", "description", "active", "created_at")
     list_filter = ("active",)
     search_fields = ("url", "description")
