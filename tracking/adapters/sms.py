@@ -36,7 +36,11 @@ class SmsRejected(SmsError):
 class LogSmsBackend:
     """Writes each message to the log instead of sending it (the default)."""
 
-    sent: list[dict] = []  # kept in memory so tests and the demo can read what went out
+    # Kept in memory so tests and the demo can read what went out: only the last
+    # SENT_KEPT, or a worker running for weeks on this default backend would keep
+    # every message it ever "sent".
+    sent: list[dict] = []
+    SENT_KEPT = 1000
 
     def send(
         self,
@@ -48,9 +52,10 @@ class LogSmsBackend:
         params: dict | None = None,
     ) -> str:
         logger.info("SMS to %s [%s]: %s", phone, reference, text)
-        LogSmsBackend.sent.append(
-            {"phone": phone, "text": text, "reference": reference}
-        )
+        sent = LogSmsBackend.sent
+        sent.append({"phone": phone, "text": text, "reference": reference})
+        if len(sent) > self.SENT_KEPT:
+            del sent[: len(sent) - self.SENT_KEPT]
         return f"log-{reference}"
 
 
